@@ -1,0 +1,66 @@
+"""HostConfig: every role's section, composed; checks that span sections live here."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pydantic import Field
+
+from roles.common.types import Section, overlapping
+from roles.docker_daemon.settings import DockerDaemonSettings
+from roles.docker_engine.settings import DockerEngineSettings
+from roles.docker_proxy.settings import DockerProxySettings
+from roles.firewall.settings import FirewallSettings
+from roles.gvisor.settings import GvisorSettings
+from roles.host_network.settings import HostNetworkSettings
+from roles.sandbox_network.settings import SandboxNetworkSettings
+from roles.images.settings import ImagesSettings
+from roles.egress_proxy.settings import EgressProxySettings
+from roles.agent.settings import AgentSettings
+from roles.launcher.settings import LauncherSettings
+
+
+class HostConfig(Section):
+    docker_engine: DockerEngineSettings = Field(default_factory=DockerEngineSettings)
+    docker_daemon: DockerDaemonSettings = Field(default_factory=DockerDaemonSettings)
+    host_network: HostNetworkSettings = Field(default_factory=HostNetworkSettings)
+    firewall: FirewallSettings = Field(default_factory=FirewallSettings)
+    gvisor: GvisorSettings = Field(default_factory=GvisorSettings)
+    docker_proxy: DockerProxySettings = Field(default_factory=DockerProxySettings)
+    images: ImagesSettings = Field(default_factory=ImagesSettings)
+    sandbox_network: SandboxNetworkSettings = Field(default_factory=SandboxNetworkSettings)
+    egress_proxy: EgressProxySettings = Field(default_factory=EgressProxySettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+    launcher: LauncherSettings = Field(default_factory=LauncherSettings)
+
+    def docker_networks(self) -> dict[str, str]:
+        """Every subnet this config hands to Docker, by the key that sets it."""
+        nets = {}
+        if self.docker_daemon.fixed_cidr:
+            nets["docker_daemon.fixed_cidr"] = self.docker_daemon.fixed_cidr
+        for i, pool in enumerate(self.docker_daemon.default_address_pools):
+            nets[f"docker_daemon.default_address_pools.{i}.base"] = pool.base
+        if self.sandbox_network.enabled:
+            nets["sandbox_network.internal_subnet"] = self.sandbox_network.internal_subnet
+            nets["sandbox_network.egress_subnet"] = self.sandbox_network.egress_subnet
+        return nets
+
+    def cross_checks(self) -> list[tuple[tuple, str]]:
+        """Problems that span sections, as (key path blamed, reason); empty when consistent."""
+        problems = []
+        nets = self.docker_networks()
+        for clash in overlapping(nets):
+            first_key = clash.split(" ", 1)[0]
+            problems.append((tuple(first_key.split(".")), f"subnets overlap: {clash}"))
+        sandbox = self.sandbox_network
+        subnet = ipaddress.ip_network(sandbox.internal_subnet)
+        ip = ipaddress.ip_address(sandbox.proxy_ip)
+        if ip not in subnet or ip in (subnet.network_address, subnet.broadcast_address):
+            problems.append(
+                (("sandbox_network", "proxy_ip"), f"{ip} is not a usable address of sandbox_network.internal_subnet {subnet}")
+            )
+        if self.docker_daemon.ipv6 and self.host_network.disable_ipv6:
+            problems.append(
+                (("docker_daemon", "ipv6"), "is true but host_network.disable_ipv6 turns IPv6 off host-wide")
+            )
+        return problems

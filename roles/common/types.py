@@ -1,0 +1,84 @@
+"""Validated value types shared by the role settings (one definition, one error message each)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+class Section(BaseModel):
+    """Base of every role's settings: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(str(value)))
+    except ValueError:
+        raise ValueError("must be an IP address, not a host name") from None
+
+
+def _network(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(str(value), strict=True))
+    except ValueError as exc:
+        raise ValueError(f"must be a CIDR network with no host bits set ({exc})") from None
+
+
+def _proxy_url(value: str) -> str:
+    parts = urlsplit(str(value))
+    if parts.scheme not in ("http", "https", "socks5") or not parts.hostname:
+        raise ValueError("must be a URL with a scheme and a host, e.g. http://proxy.example.com:3128")
+    if parts.port is None and ":" in parts.netloc.rsplit("@", 1)[-1].strip("[]"):
+        raise ValueError("has an invalid port")
+    return str(value)
+
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")
+
+
+def _no_proxy_entry(value: str) -> str:
+    # NO_PROXY takes host names, .domain suffixes, IPs and CIDRs, optionally '*'.
+    text = str(value).strip()
+    if text == "*":
+        return text
+    for check in (_ip, _network):
+        try:
+            return check(text)
+        except ValueError:
+            pass
+    if _HOSTNAME.match(text.lstrip(".").removeprefix("*.")):
+        return text
+    raise ValueError("must be a host name, .domain, IP address or CIDR")
+
+
+def _interface(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,15}", value):
+        raise ValueError("must be a Linux interface name (1-15 of A-Z a-z 0-9 _ . -)")
+    return value
+
+
+IPAddress = Annotated[str, AfterValidator(_ip)]
+Network = Annotated[str, AfterValidator(_network)]
+ProxyUrl = Annotated[str, AfterValidator(_proxy_url)]
+NoProxyEntry = Annotated[str, AfterValidator(_no_proxy_entry)]
+InterfaceName = Annotated[str, AfterValidator(_interface)]
+Mtu = Annotated[int, Field(ge=68, le=65535)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+HostName = Annotated[str, Field(pattern=_HOSTNAME.pattern)]
+
+
+def overlapping(networks: dict[str, str]) -> list[str]:
+    """Describe each pair of named networks that overlap."""
+    parsed = [(name, ipaddress.ip_network(net)) for name, net in networks.items()]
+    return [
+        f"{a} ({na}) overlaps {b} ({nb})"
+        for i, (a, na) in enumerate(parsed)
+        for b, nb in parsed[i + 1 :]
+        if na.version == nb.version and na.overlaps(nb)
+    ]

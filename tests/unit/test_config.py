@@ -1,0 +1,86 @@
+"""group_vars validation: bad values stop the run with the file, the key and the reason."""
+
+import textwrap
+
+import pytest
+
+from roles.common import config
+
+
+def write(tmp_path, name, text):
+    (tmp_path / name).write_text(textwrap.dedent(text))
+
+
+def error_for(tmp_path, group_text, group="dev"):
+    write(tmp_path, "all.yml", "docker_daemon: {log_max_file: 3}\n")
+    write(tmp_path, f"{group}.yml", group_text)
+    with pytest.raises(config.ConfigError) as caught:
+        config.load([group], tmp_path)
+    return str(caught.value)
+
+
+BAD = [
+    ("mtu too large", "docker_daemon: {mtu: 70000}", "docker_daemon.mtu", "less than or equal to 65535"),
+    ("mtu too small", "docker_daemon: {mtu: 10}", "docker_daemon.mtu", "greater than or equal to 68"),
+    ("dns not an IP", "docker_daemon: {dns: [dns.google]}", "docker_daemon.dns.0", "not a host name"),
+    ("malformed CIDR", "sandbox_network: {internal_subnet: 10.0.0.0/33}", "sandbox_network.internal_subnet", "CIDR"),
+    ("CIDR host bits", "docker_daemon: {fixed_cidr: 10.0.0.1/24}", "docker_daemon.fixed_cidr", "host bits"),
+    (
+        "overlapping CIDRs",
+        "docker_daemon: {default_address_pools: [{base: 172.30.0.0/16, size: 24}]}",
+        "docker_daemon.default_address_pools.0.base",
+        "overlaps sandbox_network.internal_subnet",
+    ),
+    ("unknown key", "docker_daemon: {mtuu: 1500}", "docker_daemon.mtuu", "unknown key"),
+    ("unknown section", "dockr_daemon: {mtu: 1500}", "dockr_daemon", "unknown key"),
+    ("proxy without scheme", "docker_proxy: {http_proxy: 'proxy:3128'}", "docker_proxy.http_proxy", "scheme"),
+    ("bad no_proxy entry", "docker_proxy: {no_proxy: ['a b']}", "docker_proxy.no_proxy.0", "host name"),
+    ("wrong type", "host_network: {disable_ipv6: maybe}", "host_network.disable_ipv6", "boolean"),
+    ("bad choice", "docker_engine: {source: snap}", "docker_engine.source", "docker_ce"),
+    ("bad interface", "firewall: {extra_interfaces: ['docker0; rm -rf /']}", "firewall.extra_interfaces.0", "interface"),
+    ("proxy ip outside subnet", "sandbox_network: {proxy_ip: 10.9.9.9}", "sandbox_network.proxy_ip", "not a usable address"),
+    ("ipv6 contradiction", "docker_daemon: {ipv6: true}", "docker_daemon.ipv6", "IPv6 off"),
+    ("log size unit", "docker_daemon: {log_max_size: 10MB}", "docker_daemon.log_max_size", "pattern"),
+]
+
+
+@pytest.mark.parametrize("case,text,key,reason", BAD, ids=[b[0] for b in BAD])
+def test_bad_value_names_file_key_and_reason(tmp_path, case, text, key, reason):
+    message = error_for(tmp_path, text)
+    assert str(tmp_path / "dev.yml") in message
+    assert key in message
+    assert reason in message
+
+
+def test_error_blames_the_file_that_set_the_key(tmp_path):
+    write(tmp_path, "all.yml", "docker_daemon: {mtu: 99999}\n")
+    write(tmp_path, "dev.yml", "docker_daemon: {log_max_file: 2}\n")
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(["dev"], tmp_path)
+    assert f"{tmp_path / 'all.yml'}: docker_daemon.mtu" in str(caught.value)
+
+
+def test_group_file_overrides_all(tmp_path):
+    write(tmp_path, "all.yml", "docker_daemon: {mtu: 1500, log_max_file: 3}\n")
+    write(tmp_path, "dev.yml", "docker_daemon: {mtu: 1450}\n")
+    loaded = config.load(["dev"], tmp_path)
+    assert loaded.docker_daemon.mtu == 1450
+    assert loaded.docker_daemon.log_max_file == 3
+
+
+def test_not_yaml_is_reported(tmp_path):
+    write(tmp_path, "all.yml", "docker_daemon: [unclosed\n")
+    with pytest.raises(config.ConfigError, match="all.yml: not valid YAML"):
+        config.load([], tmp_path)
+
+
+def test_validate_all_checks_every_group_file(tmp_path):
+    write(tmp_path, "all.yml", "{}\n")
+    write(tmp_path, "good.yml", "docker_daemon: {mtu: 1450}\n")
+    write(tmp_path, "bad.yml", "docker_daemon: {mtu: 1}\n")
+    with pytest.raises(config.ConfigError, match="bad.yml: docker_daemon.mtu"):
+        config.validate_all(tmp_path)
+
+
+def test_shipped_group_vars_are_valid():
+    config.validate_all()
