@@ -1,5 +1,7 @@
 """images: what the sandbox's images (agent, egress proxy) are built from."""
 
+from pydantic import Field
+
 from roles.common.types import Section
 
 
@@ -7,6 +9,12 @@ class ImagesSettings(Section):
     # Base of the agent and proxy images: a registry image by default, or one built locally
     # (scripts/build-base-image.sh) on hosts with no registry access.
     base_image: str = "debian:bookworm-slim"
+    # A `docker save` tarball of base_image on the machine running the deploy. When set and the
+    # image is missing on the host, the deploy uploads it and `docker load`s it instead of pulling
+    # (air-gapped fleets, test hosts). The tarball must contain the base_image tag.
+    base_image_archive: str | None = None
     # Extra CA certificates (PEM files on the host running the deploy) trusted inside the images,
     # by the OS store and by Node: for TLS-inspecting corporate proxies.
     extra_ca_certificates: list[str] = []
+    # Folder on the host where build contexts are uploaded; each build removes its own subfolder.
+    build_dir: str = Field(default="/var/tmp/sandbox-host-build", pattern=r"^/[A-Za-z0-9._/-]+$")

@@ -1,0 +1,205 @@
+"""Images built on the host from a context the deploy renders: tagged by what goes into them.
+
+``build`` tags an image ``<image>:c-<hash>``, the hash covering the Dockerfile, every context file,
+the build args and the base image's ID. When that tag exists the image is current and nothing runs;
+otherwise the context is uploaded to a fresh folder on the host and ``docker build`` runs there.
+The alias (``<image>:latest`` by default) is moved onto the current image, which is what
+containers and the launcher refer to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import posixpath
+from pathlib import Path
+
+from pyinfra import host
+from pyinfra.api import FileUploadCommand, OperationError, QuoteString, StringCommand, operation
+from pyinfra.facts.docker import DockerImage
+
+# Where extra CA certificates land in a build context, and in the image.
+EXTRA_CA_CONTEXT_DIR = "extra-ca"
+EXTRA_CA_IMAGE_DIR = "/usr/local/share/ca-certificates/sandbox-host"
+EXTRA_CA_BUNDLE = "bundle.pem"
+HASH_LABEL = "org.sandbox-host.content-hash"
+_PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
+
+
+def image_id(ref: str) -> str | None:
+    """The ID (sha256:...) of image ``ref`` on the host, or None when it is absent."""
+    found = host.get_fact(DockerImage, object_id=ref)
+    return found[0]["Id"] if found else None
+
+
+def content_hash(dockerfile: str, files: dict[str, bytes], build_args: dict[str, str], base_id: str | None) -> str:
+    """sha256 over everything that decides what ``docker build`` produces."""
+    digest = hashlib.sha256()
+
+    def feed(*parts: bytes | str) -> None:
+        for part in parts:
+            data = part.encode() if isinstance(part, str) else part
+            # Length prefixes keep ("ab", "c") and ("a", "bc") apart.
+            digest.update(len(data).to_bytes(8, "big") + data)
+
+    feed("dockerfile", dockerfile)
+    for path in sorted(files):
+        feed("file", path, hashlib.sha256(files[path]).hexdigest())
+    for key in sorted(build_args):
+        feed("arg", key, build_args[key])
+    feed("base", base_id or "none")
+    return digest.hexdigest()
+
+
+def content_tag(digest: str) -> str:
+    return f"c-{digest[:16]}"
+
+
+def _as_bytes(files: dict[str, bytes | str] | None) -> dict[str, bytes]:
+    out = {}
+    for path, content in (files or {}).items():
+        normal = posixpath.normpath(path)
+        if normal.startswith(("/", "..")) or normal in (".", "Dockerfile"):
+            raise OperationError(f"build context path {path!r} must be relative, inside the context, not Dockerfile")
+        out[normal] = content.encode() if isinstance(content, str) else bytes(content)
+    return out
+
+
+def extra_ca_context(paths: list[str]) -> dict[str, bytes]:
+    """Context files for ``images.extra_ca_certificates`` (PEM files on the deploying machine).
+
+    Each certificate file becomes ``extra-ca/NN-<name>.crt`` (update-ca-certificates only reads
+    ``*.crt``) and all of them are concatenated in ``extra-ca/bundle.pem`` for NODE_EXTRA_CA_CERTS.
+    Read now, at plan time, so a missing or non-PEM file stops the run before a host is touched.
+    """
+    files: dict[str, bytes] = {}
+    bundle = b""
+    for number, path in enumerate(paths):
+        source = Path(path).expanduser()
+        try:
+            pem = source.read_bytes()
+        except OSError as exc:
+            raise OperationError(f"images.extra_ca_certificates: cannot read {path}: {exc.strerror}") from None
+        if _PEM_BEGIN not in pem:
+            raise OperationError(f"images.extra_ca_certificates: {path} holds no PEM certificate")
+        pem = pem if pem.endswith(b"\n") else pem + b"\n"
+        stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in source.stem)
+        files[f"{EXTRA_CA_CONTEXT_DIR}/{number:02d}-{stem}.crt"] = pem
+        bundle += pem
+    if files:
+        files[f"{EXTRA_CA_CONTEXT_DIR}/{EXTRA_CA_BUNDLE}"] = bundle
+    return files
+
+
+def extra_ca_dockerfile(paths: list[str]) -> str:
+    """Dockerfile lines that make an image trust ``extra_ca_context(paths)``; "" when there are none.
+
+    Put them before the first download over https. Certificates in /usr/local/share/ca-certificates
+    are also picked up by a later ``apt-get install ca-certificates`` (its postinst runs
+    update-ca-certificates), so the order against that install does not matter.
+    """
+    if not paths:
+        return ""
+    return "\n".join(
+        [
+            "# Extra CA certificates (images.extra_ca_certificates): OS trust store and Node.",
+            f"COPY {EXTRA_CA_CONTEXT_DIR}/ {EXTRA_CA_IMAGE_DIR}/",
+            "RUN if command -v update-ca-certificates >/dev/null; then update-ca-certificates; fi",
+            f"ENV NODE_EXTRA_CA_CERTS={EXTRA_CA_IMAGE_DIR}/{EXTRA_CA_BUNDLE}",
+        ]
+    )
+
+
+@operation()
+def base_image(image: str, archive: str | None = None):
+    """
+    Make the base image present on the host: ``docker load`` it from ``archive`` (a ``docker save``
+    tarball on the deploying machine) when given, else ``docker pull`` it. Present = no change; a
+    present image is never refreshed (pin base images by tag or digest).
+    """
+    if archive and not Path(archive).is_file():
+        raise OperationError(f"images.base_image_archive: {archive} is not a file on this machine")
+    if image_id(image):
+        host.noop(f"base image {image} is present")
+        return
+    if archive:
+        remote = f"/var/tmp/sandbox-host-base-{hashlib.sha256(image.encode()).hexdigest()[:12]}.tar"
+        yield FileUploadCommand(archive, remote)
+        yield StringCommand("docker load -i", QuoteString(remote), "&& rm -f", QuoteString(remote))
+        # docker load succeeds for any archive: make sure it held the tag the deploy uses.
+        yield StringCommand(
+            "docker image inspect",
+            QuoteString(image),
+            ">/dev/null 2>&1 || { echo",
+            QuoteString(f"{archive} did not contain image {image}"),
+            ">&2; exit 1; }",
+        )
+    else:
+        yield StringCommand("docker pull", QuoteString(image))
+
+
+@operation()
+def build(
+    image: str,
+    dockerfile: str,
+    files: dict[str, bytes | str] | None = None,
+    build_args: dict[str, str] | None = None,
+    base_image: str | None = None,
+    alias: str | None = "latest",
+    build_dir: str = "/var/tmp/sandbox-host-build",
+):
+    """
+    Build ``image`` from a rendered Dockerfile and context files, once per content.
+
+    + image: image repository (no tag), e.g. ``sandbox-host-egress-proxy``
+    + dockerfile: the Dockerfile's text
+    + files: context files, relative path -> content (add ``extra_ca_context(...)`` here)
+    + build_args: ``--build-arg`` values (part of the hash: never put secrets here)
+    + base_image: the image the Dockerfile starts FROM; its ID is part of the hash, so a new base
+      rebuilds. It must be present (``base_image`` operation first).
+    + alias: extra tag moved onto the current image (None: none)
+    + build_dir: host folder under which the context is uploaded (removed after the build)
+    """
+    context = _as_bytes(files)
+    args = dict(build_args or {})
+    base_id = image_id(base_image) if base_image else None
+    digest = content_hash(dockerfile, context, args, base_id)
+    tagged = f"{image}:{content_tag(digest)}"
+    wanted_alias = f"{image}:{alias}" if alias else None
+
+    current = image_id(tagged)
+    if current:
+        if wanted_alias and image_id(wanted_alias) != current:
+            yield StringCommand("docker tag", QuoteString(tagged), QuoteString(wanted_alias))
+        else:
+            host.noop(f"image {tagged} is current")
+        return
+
+    if base_image and not base_id:
+        # Only reachable at plan time when an earlier operation of this run provides the base
+        # image; if it is still missing when the build runs, say so instead of letting the
+        # builder try a registry.
+        yield StringCommand(
+            "docker image inspect",
+            QuoteString(base_image),
+            ">/dev/null 2>&1 || { echo",
+            QuoteString(f"base image {base_image} is missing: run images.base_image first"),
+            ">&2; exit 1; }",
+        )
+
+    workdir = posixpath.join(build_dir, digest[:16])
+    yield StringCommand("rm -rf", QuoteString(workdir), "&& mkdir -p -m 700", QuoteString(workdir))
+    yield FileUploadCommand(io.BytesIO(dockerfile.encode()), f"{workdir}/Dockerfile")
+    for directory in sorted({posixpath.dirname(path) for path in context} - {""}):
+        yield StringCommand("mkdir -p", QuoteString(f"{workdir}/{directory}"))
+    for path in sorted(context):
+        yield FileUploadCommand(io.BytesIO(context[path]), f"{workdir}/{path}")
+
+    build_cmd: list = ["docker build --force-rm -t", QuoteString(tagged), "--label", QuoteString(f"{HASH_LABEL}={digest}")]
+    for key in sorted(args):
+        build_cmd += ["--build-arg", QuoteString(f"{key}={args[key]}")]
+    build_cmd += [QuoteString(workdir)]
+    # The context folder goes whether the build worked or not; the build's status is kept.
+    yield StringCommand(*build_cmd, "; status=$?; rm -rf", QuoteString(workdir), "; exit $status")
+    if wanted_alias:
+        yield StringCommand("docker tag", QuoteString(tagged), QuoteString(wanted_alias))
