@@ -1,0 +1,159 @@
+"""images operations: faked Docker facts in, exact commands out (pyinfra fixture style)."""
+
+import pytest
+from pyinfra.api import FileUploadCommand, OperationError, StringCommand
+from pyinfra.context import ctx_host
+from pyinfra.facts.docker import DockerImage
+
+from roles.images import operations as ops
+
+BASE = "sandbox-host-base:bookworm"
+BASE_ID = "sha256:" + "b" * 64
+
+
+class FakeHost:
+    """Answers get_fact from a dict {(FactClass, object_id): value}; records noops."""
+
+    def __init__(self, facts):
+        self.facts = facts
+        self.noops = []
+
+    def get_fact(self, cls, **kwargs):
+        return self.facts.get((cls, *kwargs.values()), cls().default())
+
+    def noop(self, message):
+        self.noops.append(message)
+
+
+def run(op, facts, **kwargs):
+    host = FakeHost(facts)
+    with ctx_host.use(host):
+        commands = list(op._inner(**kwargs))
+    shown = []
+    for command in commands:
+        if isinstance(command, StringCommand):
+            shown.append(command.get_raw_value())
+        elif isinstance(command, FileUploadCommand):
+            src = command.src.getvalue() if hasattr(command.src, "getvalue") else command.src
+            shown.append(("upload", src, command.dest))
+    return shown, host.noops
+
+
+def image(id_):
+    return [{"Id": id_}]
+
+
+BUILD = dict(image="sbx-proxy", dockerfile=f"FROM {BASE}\nCOPY a.conf /a.conf\n", files={"a.conf": "x=1\n"}, base_image=BASE)
+
+
+def tag_for(**overrides):
+    spec = {**BUILD, **overrides}
+    files = {k: v.encode() for k, v in spec["files"].items()}
+    return "sbx-proxy:" + ops.content_tag(ops.content_hash(spec["dockerfile"], files, {}, overrides.get("base_id", BASE_ID)))
+
+
+def test_build_when_missing_uploads_context_builds_and_tags_alias():
+    commands, _ = run(ops.build, {(DockerImage, BASE): image(BASE_ID)}, **BUILD)
+    tagged = tag_for()
+    workdir = f"/var/tmp/sandbox-host-build/{tagged.split(':c-')[1]}"
+    assert commands[0] == f"rm -rf {workdir} && mkdir -p -m 700 {workdir}"
+    assert commands[1] == ("upload", BUILD["dockerfile"].encode(), f"{workdir}/Dockerfile")
+    assert commands[2] == ("upload", b"x=1\n", f"{workdir}/a.conf")
+    assert commands[3].startswith(f"docker build --force-rm -t {tagged} --label org.sandbox-host.content-hash=")
+    assert commands[3].endswith(f"{workdir} ; status=$?; rm -rf {workdir} ; exit $status")
+    assert commands[4] == f"docker tag {tagged} sbx-proxy:latest"
+
+
+def test_present_tag_and_alias_is_no_change():
+    tagged = tag_for()
+    facts = {(DockerImage, BASE): image(BASE_ID), (DockerImage, tagged): image("sha256:1"), (DockerImage, "sbx-proxy:latest"): image("sha256:1")}
+    commands, noops = run(ops.build, facts, **BUILD)
+    assert commands == []
+    assert noops == [f"image {tagged} is current"]
+
+
+def test_alias_pointing_elsewhere_is_only_retagged():
+    tagged = tag_for()
+    facts = {(DockerImage, BASE): image(BASE_ID), (DockerImage, tagged): image("sha256:1"), (DockerImage, "sbx-proxy:latest"): image("sha256:0")}
+    commands, _ = run(ops.build, facts, **BUILD)
+    assert commands == [f"docker tag {tagged} sbx-proxy:latest"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"dockerfile": BUILD["dockerfile"] + "RUN true\n"},
+        {"files": {"a.conf": "x=2\n"}},
+        {"files": {"a.conf": "x=1\n", "b.conf": ""}},
+        {"base_id": "sha256:" + "c" * 64},
+    ],
+    ids=["dockerfile", "file content", "extra file", "base image"],
+)
+def test_anything_that_goes_in_changes_the_tag(change):
+    assert tag_for(**change) != tag_for()
+
+
+def test_build_args_change_the_hash():
+    assert ops.content_hash("x", {}, {"A": "1"}, None) != ops.content_hash("x", {}, {"A": "2"}, None)
+
+
+def test_missing_base_image_fails_before_building():
+    commands, _ = run(ops.build, {}, **BUILD)
+    assert commands[0] == (
+        f"docker image inspect {BASE} >/dev/null 2>&1 || {{ echo "
+        f"'base image {BASE} is missing: run images.base_image first' >&2; exit 1; }}"
+    )
+    assert any(isinstance(c, str) and c.startswith("docker build") for c in commands)
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "../x", "Dockerfile", "a/../../x"])
+def test_context_paths_must_stay_inside(path):
+    with pytest.raises(OperationError, match="must be relative"):
+        run(ops.build, {}, **{**BUILD, "files": {path: "x"}})
+
+
+def test_base_image_present_is_no_change():
+    commands, noops = run(ops.base_image, {(DockerImage, BASE): image(BASE_ID)}, image=BASE)
+    assert commands == [] and noops == [f"base image {BASE} is present"]
+
+
+def test_base_image_missing_is_pulled():
+    commands, _ = run(ops.base_image, {}, image="debian:bookworm-slim")
+    assert commands == ["docker pull debian:bookworm-slim"]
+
+
+def test_base_image_missing_is_loaded_from_archive(tmp_path):
+    archive = tmp_path / "base.tar"
+    archive.write_bytes(b"tar")
+    commands, _ = run(ops.base_image, {}, image=BASE, archive=str(archive))
+    upload = commands[0]
+    assert upload[0] == "upload" and upload[1] == str(archive)
+    assert commands[1] == f"docker load -i {upload[2]} && rm -f {upload[2]}"
+    assert commands[2].startswith(f"docker image inspect {BASE} >/dev/null 2>&1 || {{ echo '{archive} did not contain")
+
+
+def test_base_image_archive_must_exist(tmp_path):
+    with pytest.raises(OperationError, match="is not a file"):
+        run(ops.base_image, {}, image=BASE, archive=str(tmp_path / "nope.tar"))
+
+
+def test_extra_ca_files_and_dockerfile_lines(tmp_path):
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
+    (tmp_path / "corp root.pem").write_text(pem)
+    (tmp_path / "second.crt").write_text(pem + "\n")
+    paths = [str(tmp_path / "corp root.pem"), str(tmp_path / "second.crt")]
+    files = ops.extra_ca_context(paths)
+    assert sorted(files) == ["extra-ca/00-corp_root.crt", "extra-ca/01-second.crt", "extra-ca/bundle.pem"]
+    assert files["extra-ca/bundle.pem"] == (pem + "\n").encode() * 2
+    lines = ops.extra_ca_dockerfile(paths)
+    assert "COPY extra-ca/ /usr/local/share/ca-certificates/sandbox-host/" in lines
+    assert "ENV NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/sandbox-host/bundle.pem" in lines
+    assert ops.extra_ca_dockerfile([]) == "" and ops.extra_ca_context([]) == {}
+
+
+def test_extra_ca_rejects_missing_and_non_pem(tmp_path):
+    (tmp_path / "key.txt").write_text("not a certificate")
+    with pytest.raises(OperationError, match="holds no PEM certificate"):
+        ops.extra_ca_context([str(tmp_path / "key.txt")])
+    with pytest.raises(OperationError, match="cannot read"):
+        ops.extra_ca_context([str(tmp_path / "absent.pem")])
