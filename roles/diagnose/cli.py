@@ -1,0 +1,97 @@
+"""Command line: gather an inventory's reports, explain one report, compare broken with working."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _gather(args) -> int:
+    from roles.diagnose.runner import gather_inventory  # pyinfra import only when gathering
+
+    overrides = {
+        "probe_image": args.probe_image,
+        "resolve_name": args.resolve_name,
+        "bridges": tuple(args.bridge) if args.bridge else None,
+        "proxy_target": args.proxy_target,
+        "probe_timeout": args.probe_timeout,
+        "container_probes": False if args.no_container_probes else None,
+    }
+    results = gather_inventory(args.inventory, args.out, overrides, sudo=args.sudo)
+    failed = 0
+    for host, where in sorted(results.items()):
+        ok = where.endswith(".json")
+        failed += not ok
+        print(f"{host}: {where}")
+    return 1 if failed else 0
+
+
+def _load(path: str) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SystemExit(f"{path}: cannot read report: {exc}")
+
+
+def _explain(args) -> int:
+    from roles.diagnose import report, rules
+
+    data = _load(args.report)
+    findings = rules.run_rules(data)
+    if args.json:
+        print(json.dumps(report.findings_json(data, findings), indent=2))
+    else:
+        print(report.findings_text(data, findings))
+    return 2 if findings else 0
+
+
+def _compare(args) -> int:
+    from roles.diagnose import compare, report
+
+    broken, working = _load(args.broken), _load(args.working)
+    result = compare.compare(broken, working)
+    if args.json:
+        print(json.dumps(report.compare_json(result), indent=2))
+    else:
+        print(report.compare_text(result))
+    return 2 if result["findings"] or result["differences"] else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m roles.diagnose", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gather = sub.add_parser("gather", help="diagnose every host of a pyinfra inventory, one JSON report each")
+    gather.add_argument("inventory", help="anything `pyinfra INVENTORY` takes: inventories/dev.py, @local, @docker/NAME, host1,host2")
+    gather.add_argument("--out", default="reports", help="directory for <host>.json (default: reports)")
+    gather.add_argument("--probe-image", help="local image for the container probes (default: group_vars images.base_image)")
+    gather.add_argument("--resolve-name", help="name resolved from host and container (default: api.anthropic.com)")
+    gather.add_argument("--bridge", action="append", help="bridge to check (repeat; default: docker0 + sandbox bridges)")
+    gather.add_argument("--proxy-target", help="host:port the sandbox proxy is asked to CONNECT to")
+    gather.add_argument("--probe-timeout", type=int, help="seconds per container probe (default 20)")
+    gather.add_argument("--no-container-probes", action="store_true", help="host facts only; start no container")
+    gather.add_argument("--sudo", action="store_true", help="run fact commands with sudo (non-root SSH users)")
+    gather.set_defaults(func=_gather)
+
+    explain = sub.add_parser("explain", help="what is wrong on the host of one report (no working host needed)")
+    explain.add_argument("report")
+    explain.add_argument("--json", action="store_true", help="machine-readable findings")
+    explain.set_defaults(func=_explain)
+
+    comp = sub.add_parser("compare", help="differences between a broken and a working host, most likely cause first")
+    comp.add_argument("broken")
+    comp.add_argument("working")
+    comp.add_argument("--json", action="store_true", help="machine-readable result")
+    comp.set_defaults(func=_compare)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""Read-only pyinfra facts for the diagnosis. Every fact exits 0 and prints a marker when its tool
+or file is missing, so a host without Docker, systemd, nft or a firewall is reported as "absent"
+instead of failing the gather (pyinfra fails a host whose fact command exits non-zero)."""
+
+ABSENT = "##ABSENT##"

@@ -1,0 +1,127 @@
+"""Docker daemon facts pyinfra has no fact for: daemon.json, the systemd unit's environment,
+runsc's version and a runtime smoke run."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+
+from pyinfra.api import FactBase
+
+from roles.diagnose.facts import ABSENT
+from roles.diagnose.facts._util import guard, is_absent, quote, redact_env
+
+
+class DaemonJson(FactBase):
+    """/etc/docker/daemon.json: {"status": "ok"|"absent"|"invalid", "content": {...}}."""
+
+    @staticmethod
+    def default():
+        return {"status": "absent"}
+
+    def command(self, path="/etc/docker/daemon.json"):
+        return f"if [ -r {quote(path)} ]; then cat {quote(path)}; else echo '{ABSENT}'; fi"
+
+    def process(self, output):
+        if is_absent(output):
+            return self.default()
+        text = "\n".join(output)
+        try:
+            content = json.loads(text) if text.strip() else {}
+        except json.JSONDecodeError as exc:
+            # dockerd refuses to start with an invalid file: that alone explains a dead Docker.
+            return {"status": "invalid", "error": str(exc)}
+        return {"status": "ok", "content": content}
+
+
+class DockerUnitEnvironment(FactBase):
+    """`systemctl show docker`: the Environment dockerd is started with (proxy drop-ins) and the
+    drop-in files, {"status": "ok"|"absent"|"unavailable", ...}. "unavailable": systemctl exists
+    but systemd is not running (containers, WSL)."""
+
+    @staticmethod
+    def default():
+        return {"status": "absent"}
+
+    def command(self):
+        return guard(
+            "systemctl",
+            "systemctl show docker --property Environment --property DropInPaths --property LoadState "
+            "--property ActiveState || echo '##FAILED##'",
+        )
+
+    def process(self, output):
+        if is_absent(output):
+            return self.default()
+        values = {}
+        for line in output:
+            if "=" in line:
+                key, value = line.split("=", 1)
+                values[key] = value
+        if "LoadState" not in values or any("##FAILED##" in line for line in output):
+            return {"status": "unavailable", "error": " ".join(output)[:300]}
+        env = {}
+        # Environment=A=1 "B=x y": systemd quotes assignments that contain spaces.
+        for item in shlex.split(values.get("Environment", "")):
+            key, _, value = item.partition("=")
+            env[key] = value
+        return {
+            "status": "ok",
+            "load_state": values.get("LoadState"),
+            "active_state": values.get("ActiveState"),
+            "environment": redact_env(env),
+            "dropins": values.get("DropInPaths", "").split(),
+        }
+
+
+_RUNSC_DATE = re.compile(r"(?:release-)?(?:0\.0~)?(\d{4})(\d{2})(\d{2})")
+
+
+class RunscVersion(FactBase):
+    """`runsc --version`: {"status": "ok", "version": "...", "release_date": "YYYY-MM-DD"}.
+    gVisor versions are release dates, which is what "old runsc on a new kernel" is about."""
+
+    @staticmethod
+    def default():
+        return {"status": "absent"}
+
+    def command(self, path="runsc"):
+        return guard(quote(path), f"{quote(path)} --version")
+
+    def process(self, output):
+        if is_absent(output):
+            return self.default()
+        first = output[0].strip() if output else ""
+        version = first.removeprefix("runsc version ").strip()
+        match = _RUNSC_DATE.search(version)
+        date = f"{match[1]}-{match[2]}-{match[3]}" if match else None
+        return {"status": "ok", "version": version, "release_date": date}
+
+
+class RuntimeSmoke(FactBase):
+    """Start a throwaway container with a runtime: {"status": "ok"|"failed"|"no-image"|"absent",
+    "error": last lines of docker's message}. Never pulls; removes the container."""
+
+    @staticmethod
+    def default():
+        return {"status": "absent"}
+
+    def command(self, runtime, image, timeout=60):
+        run = (
+            f"docker image inspect {quote(image)} >/dev/null 2>&1 || {{ echo '##NOIMAGE##'; exit 0; }}; "
+            f"out=$(timeout {int(timeout)} docker run --rm --pull never --runtime={quote(runtime)} "
+            f"{quote(image)} true 2>&1); echo \"##RC=$?\"; echo \"$out\" | tail -n 5"
+        )
+        return guard("docker", run)
+
+    def process(self, output):
+        if is_absent(output):
+            return self.default()
+        if output and output[0].strip() == "##NOIMAGE##":
+            return {"status": "no-image"}
+        rc = next((int(line[5:]) for line in output if line.startswith("##RC=")), None)
+        detail = [line for line in output if not line.startswith("##RC=")]
+        if rc == 0:
+            return {"status": "ok"}
+        return {"status": "failed", "exit_code": rc, "error": "\n".join(detail).strip()[-600:]}

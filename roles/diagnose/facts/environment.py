@@ -1,0 +1,35 @@
+"""Proxy variables a host's users and services see: the login environment pyinfra's shell gets and
+/etc/environment (what PAM gives every session). Passwords in proxy URLs are masked."""
+
+from __future__ import annotations
+
+from pyinfra.api import FactBase
+
+from roles.diagnose.facts._util import redact_env
+
+_NAMES = ("http_proxy", "https_proxy", "no_proxy", "all_proxy")
+
+
+class ProxyEnvironment(FactBase):
+    @staticmethod
+    def default():
+        return {"shell": {}, "etc_environment": {}}
+
+    def command(self):
+        return (
+            "echo '##shell'; env | grep -i -E '^(http|https|no|all)_proxy=' ; "
+            "echo '##etc_environment'; grep -i -E '^[[:space:]]*(export[[:space:]]+)?(http|https|no|all)_proxy=' "
+            "/etc/environment 2>/dev/null; true"
+        )
+
+    def process(self, output):
+        result = self.default()
+        current = None
+        for line in output:
+            if line in ("##shell", "##etc_environment"):
+                current = line[2:]
+                continue
+            key, sep, value = line.strip().removeprefix("export ").partition("=")
+            if current and sep and key.lower() in _NAMES:
+                result[current][key] = value.strip().strip("'\"")
+        return {section: redact_env(values) for section, values in result.items()}

@@ -1,0 +1,120 @@
+"""Container probes: what a container on the host actually sees (resolver, addresses, routes, IPv6)
+and whether the sandbox's egress proxy answers. Each starts one throwaway container from a local
+image (never pulled), bounded by `timeout`, and removes it."""
+
+from __future__ import annotations
+
+import shlex
+
+from pyinfra.api import FactBase
+
+from roles.diagnose import procnet
+from roles.diagnose.facts import ABSENT
+from roles.diagnose.facts._util import guard, is_absent, quote
+
+
+def _run(image: str, network: str, shell: str, script: str, timeout: int) -> str:
+    """docker run the script; print its output, then '##docker_rc' and the exit code (124 = hung)."""
+    name = "sandbox-host-diagnose-$$"
+    return (
+        f"docker image inspect {quote(image)} >/dev/null 2>&1 || {{ echo '##NOIMAGE##'; exit 0; }}; "
+        f"out=$(timeout {int(timeout)} docker run --rm --pull never --name {name} --network {quote(network)} "
+        f"--label sandbox-host.diagnose=probe --entrypoint {shell} {quote(image)} -c {shlex.quote(script)} 2>&1); "
+        f"rc=$?; docker rm -f {name} >/dev/null 2>&1; echo \"$out\"; echo '##docker_rc'; echo $rc"
+    )
+
+
+def _finish(output: list[str]) -> tuple[dict | None, dict[str, list[str]]]:
+    if is_absent(output):
+        return {"status": "absent"}, {}
+    if output and output[0].strip() == "##NOIMAGE##":
+        return {"status": "no-image"}, {}
+    sections = procnet.split_sections(output)
+    rc_lines = sections.get("docker_rc", [])
+    rc = int(rc_lines[0]) if rc_lines and rc_lines[0].strip().lstrip("-").isdigit() else None
+    if rc == 124:
+        return {"status": "timed out"}, sections
+    if rc not in (0, None) and "links" not in sections and "connect" not in sections:
+        # The container never ran the script: docker's own error is the first section-less output.
+        head = [line for line in output if not line.startswith("##")][:5]
+        return {"status": "failed", "exit_code": rc, "error": "\n".join(head)[-600:]}, sections
+    return None, sections
+
+
+class ContainerProbe(FactBase):
+    """From a container on `network`: its resolv.conf, resolving `lookup`, default routes, IPv6
+    state and MTU. {"status": "ok"|"absent"|"no-image"|"failed"|"timed out", ...}"""
+
+    @staticmethod
+    def default():
+        return {"status": "absent"}
+
+    def command(self, image, lookup, network="bridge", timeout=20):
+        script = (
+            "echo '##resolv'; cat /etc/resolv.conf; echo '##getent'; "
+            f"timeout {max(int(timeout) - 5, 3)} getent ahosts {quote(lookup)}; rc=$?; "
+            "echo '##resolve_rc'; echo $rc; " + procnet.SECTIONS_SH
+        )
+        return guard("docker", _run(image, network, "sh", script, timeout))
+
+    def process(self, output):
+        early, sections = _finish(output)
+        if early:
+            return early
+        rc_text = "".join(sections.get("resolve_rc", [])).strip()
+        resolve_rc = int(rc_text) if rc_text.isdigit() else None
+        resolv_lines = sections.get("resolv", [])
+        addresses = procnet.getent_ahosts(sections.get("getent", []))
+        resolve = {"status": "ok" if resolve_rc == 0 and addresses else "failed", "addresses": addresses}
+        if resolve_rc == 124:
+            resolve["error"] = "timed out"
+        elif resolve_rc not in (0, None):
+            resolve["error"] = "not found" if resolve_rc == 2 else f"getent exit {resolve_rc}"
+        return {
+            "status": "ok",
+            "resolv_conf": procnet.resolv_conf(resolv_lines),
+            "resolve": resolve,
+            **procnet.network_state(sections),
+        }
+
+
+class SandboxProxyProbe(FactBase):
+    """From a container on the sandbox's internal network: does the egress proxy accept a TCP
+    connection, and what does it answer to CONNECT target (200: it reached the allowed host;
+    403: the allowlist refused; 502/503: the proxy cannot get out). "absent" when the sandbox's
+    network does not exist (sandbox not deployed)."""
+
+    @staticmethod
+    def default():
+        return {"status": "absent"}
+
+    def command(self, image, network, proxy_ip, proxy_port, target, timeout=20):
+        target = quote(target)
+        script = (
+            f"if exec 3<>/dev/tcp/{quote(proxy_ip)}/{int(proxy_port)}; then echo '##connect'; echo ok; "
+            f"else echo '##connect'; echo failed; exit 0; fi; "
+            f"printf 'CONNECT %s HTTP/1.1\\r\\nHost: %s\\r\\n\\r\\n' {target} {target} >&3; "
+            f"IFS= read -r -t {max(int(timeout) - 5, 3)} line <&3; echo '##status'; echo \"$line\""
+        )
+        run = _run(image, network, "bash", script, timeout)
+        return guard(
+            "docker",
+            f"docker network inspect {quote(network)} >/dev/null 2>&1 || {{ echo '{ABSENT}'; exit 0; }}; {run}",
+        )
+
+    def process(self, output):
+        early, sections = _finish(output)
+        if early:
+            return early
+        connected = "".join(sections.get("connect", [])).strip() == "ok"
+        status_line = "".join(sections.get("status", [])).strip()
+        code = None
+        parts = status_line.split()
+        if len(parts) >= 2 and parts[0].startswith("HTTP/") and parts[1].isdigit():
+            code = int(parts[1])
+        return {
+            "status": "ok",
+            "proxy_reachable": connected,
+            "connect_status": code,
+            "connect_reply": status_line[:200] or None,
+        }

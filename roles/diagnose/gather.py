@@ -1,0 +1,186 @@
+"""Collect one host's diagnosis report from pyinfra facts (read-only) and write it as JSON.
+
+Two ways in, one collector (``gather_host``):
+  python -m roles.diagnose gather INVENTORY --out reports/   (pyinfra API: connect, gather, write)
+  pyinfra INVENTORY deploys/diagnose.py                       (pyinfra CLI: same report, per host)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pyinfra.facts import docker as docker_facts
+from pyinfra.facts import iptables as iptables_facts
+from pyinfra.facts import server
+
+from roles.diagnose.facts import docker as daemon_facts
+from roles.diagnose.facts import environment, firewall, network, probes
+from roles.diagnose.options import ProbeOptions
+
+SCHEMA = "sandbox-host.diagnose/1"
+
+SYSCTL_KEYS = (
+    "net.ipv4.ip_forward",
+    "net.ipv6.conf.all.disable_ipv6",
+    "net.ipv6.conf.default.disable_ipv6",
+    "net.ipv6.conf.all.forwarding",
+    "net.bridge.bridge-nf-call-iptables",
+)
+
+# The parts of `docker info` that bear on the symptoms; the rest is noise in a diff.
+DOCKER_INFO_KEYS = (
+    "ServerVersion", "DefaultRuntime", "CgroupDriver", "CgroupVersion", "Driver", "HttpProxy",
+    "HttpsProxy", "NoProxy", "IPv4Forwarding", "KernelVersion", "OperatingSystem", "SecurityOptions",
+    "Warnings", "ServerErrors",
+)
+
+
+def _fact(host, cls, *args, **kwargs):
+    """A fact that never fails the host: a broken host is exactly what we are here to report on."""
+    try:
+        return host.get_fact(cls, *args, _ignore_errors=True, **kwargs)
+    except Exception as exc:  # a fact that cannot be processed is evidence too, not a crash
+        return {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        items = [_json_safe(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set) else items
+    return value
+
+
+def _docker(host) -> dict:
+    if not _fact(host, server.Which, "docker"):
+        return {"status": "absent"}
+    result = {"status": "ok", "client": _fact(host, docker_facts.DockerVersion)}
+    info = _fact(host, docker_facts.DockerSystemInfo)
+    if not isinstance(info, dict) or not info.get("ServerVersion"):
+        # The client is there but dockerd does not answer: nothing below can be read.
+        result["status"] = "unreachable"
+        if isinstance(info, dict):
+            result["server_errors"] = info.get("ServerErrors") or info.get("error")
+        return result
+    result["info"] = {key: info.get(key) for key in DOCKER_INFO_KEYS}
+    result["info"]["Runtimes"] = {name: (rt or {}).get("path") for name, rt in (info.get("Runtimes") or {}).items()}
+    nets = _fact(host, docker_facts.DockerNetworks) or []
+    result["networks"] = [_network_summary(n) for n in nets if isinstance(n, dict)]
+    return result
+
+
+def _network_summary(net: dict) -> dict:
+    options = net.get("Options") or {}
+    configs = (net.get("IPAM") or {}).get("Config") or []
+    bridge = options.get("com.docker.network.bridge.name")
+    if not bridge and net.get("Driver") == "bridge":
+        bridge = "br-" + net.get("Id", "")[:12]  # Docker's name for user bridges with no name set
+    mtu = options.get("com.docker.network.driver.mtu")
+    return {
+        "name": net.get("Name"),
+        "driver": net.get("Driver"),
+        "bridge": bridge,
+        "internal": bool(net.get("Internal")),
+        "ipv6": bool(net.get("EnableIPv6")),
+        "subnets": [c.get("Subnet") for c in configs if c.get("Subnet")],
+        "mtu": int(mtu) if mtu and str(mtu).isdigit() else None,
+        "masquerade": options.get("com.docker.network.bridge.enable_ip_masquerade", "true") == "true",
+        "containers": len(net.get("Containers") or {}),
+    }
+
+
+def _sysctl(host) -> dict:
+    values = _fact(host, server.Sysctl, keys=list(SYSCTL_KEYS)) or {}
+    return {key: values.get(key) for key in SYSCTL_KEYS if isinstance(values, dict)}
+
+
+def _iptables(host) -> dict:
+    if not _fact(host, server.Which, "iptables-save"):
+        return {"status": "absent"}
+    result = {"status": "ok"}
+    for table in ("filter", "nat"):
+        result[table] = {
+            "chains": _fact(host, iptables_facts.IptablesChains, table=table) or {},
+            "rules": _json_safe(_fact(host, iptables_facts.IptablesRules, table=table) or []),
+        }
+    if not result["filter"]["chains"]:
+        # iptables-save printed nothing: not root, or no iptables tables (pure nftables host).
+        result["status"] = "empty"
+    return result
+
+
+def _system(host) -> dict:
+    os_release = _fact(host, server.OsRelease) or {}
+    return {
+        "kernel": _fact(host, server.Kernel),
+        "kernel_version": _fact(host, server.KernelVersion),
+        "os": {key: os_release.get(key) for key in ("id", "version_id", "pretty_name")} if isinstance(os_release, dict) else {},
+    }
+
+
+def gather_host(host, options: ProbeOptions) -> dict:
+    """Everything the rules need about one host, as plain JSON-able data."""
+    started = time.monotonic()
+    report = {
+        "schema": SCHEMA,
+        "host": host.name,
+        "gathered_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "options": options.as_dict(),
+        "system": _system(host),
+        "sysctl": _sysctl(host),
+        "network": _fact(host, network.NetworkState),
+        "dns": {
+            "resolv_conf": _fact(host, network.ResolvConf),
+            "resolve": _fact(host, network.Resolve, options.resolve_name),
+        },
+        "proxy_env": _fact(host, environment.ProxyEnvironment),
+        "docker": _docker(host),
+        "daemon_json": _fact(host, daemon_facts.DaemonJson),
+        "docker_unit": _fact(host, daemon_facts.DockerUnitEnvironment),
+        "iptables": _iptables(host),
+        "nftables": _fact(host, network.NftForwardChains),
+        "firewalld": _fact(host, firewall.Firewalld, interfaces=tuple(options.bridges)),
+        "ufw": _fact(host, firewall.Ufw),
+    }
+    runtimes = ((report["docker"].get("info") or {}).get("Runtimes")) or {}
+    runsc_path = runtimes.get(options.runsc_runtime) or "runsc"
+    report["runsc"] = {"version": _fact(host, daemon_facts.RunscVersion, path=runsc_path), "registered": options.runsc_runtime in runtimes}
+    docker_ok = report["docker"]["status"] == "ok"
+    if options.container_probes and docker_ok:
+        report["container"] = _fact(
+            host, probes.ContainerProbe, options.probe_image, options.resolve_name, timeout=options.probe_timeout
+        )
+        report["runsc"]["smoke"] = (
+            _fact(host, daemon_facts.RuntimeSmoke, options.runsc_runtime, options.probe_image, timeout=options.probe_timeout + 40)
+            if options.runsc_runtime in runtimes
+            else {"status": "not registered"}
+        )
+        report["sandbox_proxy"] = _fact(
+            host, probes.SandboxProxyProbe, options.probe_image, options.sandbox_network, options.proxy_ip,
+            options.proxy_port, options.proxy_target, timeout=options.probe_timeout,
+        )
+    else:
+        skipped = {"status": "skipped", "reason": "docker not running" if not docker_ok else "container probes off"}
+        report["container"] = dict(skipped)
+        report["runsc"]["smoke"] = dict(skipped)
+        report["sandbox_proxy"] = dict(skipped)
+    report["duration_s"] = round(time.monotonic() - started, 2)
+    return _json_safe(report)
+
+
+def report_filename(host_name: str) -> str:
+    """reports/<host>.json; '@docker/abc' and 'user@host:22' become safe file names."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", host_name).strip("_") + ".json"
+
+
+def write_report(report: dict, out_dir: str | Path) -> Path:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / report_filename(report["host"])
+    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    return path
