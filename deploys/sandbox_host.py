@@ -8,10 +8,42 @@ runs on Docker (gVisor smoke run, sandbox networks and images, launcher).
 """
 
 from pyinfra import host
+from pyinfra.operations.util import any_changed
 
 from roles.common import config
+from roles.common.facts import InitSystem
+from roles.docker_daemon.deploy import docker_daemon, restart_if_changed
+from roles.docker_engine.deploy import docker_engine
+from roles.docker_proxy.deploy import docker_proxy
+from roles.gvisor import deploy as gvisor
+from roles.host_network.deploy import host_network
 
 # Every group_vars file is validated before any operation is planned, so a bad value in any
 # group stops the run before a host is touched.
 config.validate_all()
 settings = config.load(host.groups)
+init = host.get_fact(InitSystem)
+
+docker_engine(settings.docker_engine)
+host_network(settings.host_network)
+
+runsc_installed, runtimes, default_runtime = None, None, None
+if settings.gvisor.enabled:
+    runsc_installed, runtimes, _ = gvisor.install(settings.gvisor)
+    default_runtime = settings.gvisor.runtime_name if settings.gvisor.default_runtime else None
+daemon_config = docker_daemon(
+    settings.docker_daemon,
+    runtimes=runtimes,
+    default_runtime=default_runtime,
+    released={"default-runtime": settings.gvisor.runtime_name},
+)
+daemon_proxy = docker_proxy(settings.docker_proxy, init)
+restart_if_changed(settings.docker_daemon, init, daemon_config, daemon_proxy)
+
+if settings.gvisor.enabled:
+    gvisor.smoke_run(
+        name="Smoke run under runsc",
+        runtime=settings.gvisor.runtime_name,
+        image=settings.gvisor.smoke_image or settings.images.base_image,
+        _if=any_changed(*[op for op in (daemon_config, runsc_installed) if op is not None]),
+    )

@@ -13,6 +13,7 @@ class GvisorSettings(Section):
     # distro: Debian's runsc package (old: 2022 in bookworm).
     source: Literal["gvisor_repo", "distro"] = "gvisor_repo"
     repo_url: str = "https://storage.googleapis.com/gvisor/releases"
+    key_url: str = "https://gvisor.dev/archive.key"
     runtime_name: str = Field(default="runsc", pattern=r"^[a-z][a-z0-9_-]*$")
     runsc_path: str = "/usr/bin/runsc"
     # runsc --platform; null = runsc's own default (systrap on current releases).

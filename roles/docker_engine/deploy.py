@@ -1,0 +1,62 @@
+"""Install Docker from Docker's apt repository or the distro, and make sure dockerd runs."""
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.facts.deb import DebPackages
+from pyinfra.facts.server import LinuxDistribution
+from pyinfra.operations import apt, files
+
+from roles.common.facts import DockerResponds, InitSystem
+from roles.common.services import ensure_running
+from roles.docker_engine.settings import DockerEngineSettings
+
+DOCKER_CE_PACKAGES = ["docker-ce", "docker-ce-cli", "containerd.io", "docker-buildx-plugin"]
+DISTRO_PACKAGES = ["docker.io"]
+KEYRING = "/etc/apt/keyrings/docker.asc"
+
+
+def _docker_ce_repo(settings: DockerEngineSettings):
+    distro = host.get_fact(LinuxDistribution)
+    distro_id = (distro.get("name") or "").lower()
+    codename = (distro.get("release_meta") or {}).get("VERSION_CODENAME") or (distro.get("release_meta") or {}).get(
+        "CODENAME"
+    )
+    base = f"{settings.docker_ce_repo_url.rstrip('/')}/{distro_id}"
+    files.directory(name="Create /etc/apt/keyrings", path="/etc/apt/keyrings", mode="755")
+    files.download(name="Download Docker's apt signing key", src=f"{base}/gpg", dest=KEYRING, mode="644")
+    return apt.repo(
+        name="Add Docker's apt repository (signed-by its key)",
+        src=f"deb [signed-by={KEYRING}] {base} {codename} stable",
+        filename="docker",
+    )
+
+
+@deploy("Docker engine")
+def docker_engine(settings: DockerEngineSettings):
+    """Install Docker (``source``: docker_ce or distro) and start it with the host's init system.
+
+    apt's lists are refreshed only when a package is missing, so a converged host sees no change.
+    Returns the package operation (None when nothing was missing).
+    """
+    packages = DOCKER_CE_PACKAGES if settings.source == "docker_ce" else DISTRO_PACKAGES
+    installed_packages = host.get_fact(DebPackages)
+    missing = [p for p in packages if p not in installed_packages]
+    installed = None
+    if missing:
+        if settings.source == "docker_ce":
+            _docker_ce_repo(settings)
+        installed = apt.packages(
+            name=f"Install Docker ({settings.source}): {' '.join(missing)}",
+            packages=packages,
+            update=True,
+        )
+    else:
+        host.noop(f"Docker packages installed: {' '.join(packages)}")
+    if settings.start:
+        ensure_running(
+            "docker",
+            init=host.get_fact(InitSystem),
+            already_running=host.get_fact(DockerResponds),
+            enabled=True,
+        )
+    return installed
