@@ -1,0 +1,1 @@
+"""pyinfra operations for firewall front ends pyinfra has none for (one module per tool)."""
