@@ -1,7 +1,77 @@
-"""egress_proxy: the Squid sidecar and its allowlist (owned by the egress proxy role)."""
+"""egress_proxy: the Squid sidecar and its allowlist (owned by the egress proxy role).
 
-from roles.common.types import Section
+Domain entries end up inside squid.conf, so they are checked here, before anything is rendered:
+only host-name syntax passes (letters, digits, hyphens, dots; no spaces, quotes, comments,
+newlines, IP literals, or wildcards covering a whole top-level domain).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from roles.common.types import Port, Section
+
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
+
+
+def _domain(value: str) -> str:
+    """``api.anthropic.com`` (exactly that host) or ``*.example.com`` / ``.example.com``
+    (example.com and every name under it). Returned in Squid's form: lowercase, ``.suffix``."""
+    text = str(value).lower()
+    wildcard = text.startswith(("*.", "."))
+    name = text.removeprefix("*").removeprefix(".")
+    if not _NAME.match(name):
+        raise ValueError(
+            "must be a host name (a-z 0-9 - .), optionally starting with '*.' or '.'; "
+            "no spaces, quotes, comments or other characters"
+        )
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    else:
+        raise ValueError("must be a host name, not an IP address (the proxy refuses IP literals)")
+    if re.fullmatch(r"[0-9.]+", name):
+        raise ValueError("must be a host name, not a number")
+    if wildcard and "." not in name:
+        raise ValueError("a wildcard must name a domain with at least two labels (not a whole TLD)")
+    return f".{name}" if wildcard else name
+
+
+DomainPattern = Annotated[str, AfterValidator(_domain)]
 
 
 class EgressProxySettings(Section):
-    pass
+    enabled: bool = True
+    # Image repository the proxy is built as (tagged by content hash, plus :latest).
+    image: str = Field(default="sandbox-host-egress-proxy", pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
+    container_name: str = Field(default="sandbox-egress-proxy", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")
+    # Names the agent may reach, exactly (api.anthropic.com) or with every subdomain
+    # (*.example.com or .example.com, both also match example.com itself). The defaults are what
+    # Claude Code needs to work:
+    allowed_domains: list[DomainPattern] = [
+        "api.anthropic.com",  # the Messages API: every request the agent makes
+        "statsig.anthropic.com",  # feature flags; without it startup waits on retries
+        "sentry.io",  # error reports (set DISABLE_ERROR_REPORTING=1 in the agent and drop this)
+        "claude.ai",  # OAuth login and token refresh for subscription accounts
+        "console.anthropic.com",  # OAuth for API (Console) accounts
+    ]
+    # registry.npmjs.org is left out on purpose: the image is built on the host, so the agent has
+    # no need to install packages at run time, and a package registry is an upload channel.
+    # Denied wins over allowed (e.g. allow .example.com but deny uploads.example.com).
+    denied_domains: list[DomainPattern] = []
+    # Ports a CONNECT tunnel (https) may go to.
+    allowed_connect_ports: list[Port] = Field(default=[443], min_length=1)
+    # Ports plain-http requests may go to (allowed names only). [] refuses plain http entirely.
+    allowed_http_ports: list[Port] = [80]
+    # Also listen on [::]:port (seed 004: clients that connect over IPv6 must not get a refused
+    # port). Harmless where the proxy's namespace has no IPv6: Squid then keeps the IPv4 listener.
+    listen_ipv6: bool = True
+    # Resource limits of the proxy container.
+    memory: str = Field(default="256m", pattern=r"^[0-9]+[kmg]$")
+    pids_limit: int = Field(default=256, ge=16, le=65536)

@@ -23,6 +23,8 @@ EXTRA_CA_CONTEXT_DIR = "extra-ca"
 EXTRA_CA_IMAGE_DIR = "/usr/local/share/ca-certificates/sandbox-host"
 EXTRA_CA_BUNDLE = "bundle.pem"
 HASH_LABEL = "org.sandbox-host.content-hash"
+# Bump when the way contexts are prepared changes (file modes, layout): every image then rebuilds.
+RECIPE_VERSION = "2"
 _PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
 
 
@@ -42,6 +44,7 @@ def content_hash(dockerfile: str, files: dict[str, bytes], build_args: dict[str,
             # Length prefixes keep ("ab", "c") and ("a", "bc") apart.
             digest.update(len(data).to_bytes(8, "big") + data)
 
+    feed("recipe", RECIPE_VERSION)
     feed("dockerfile", dockerfile)
     for path in sorted(files):
         feed("file", path, hashlib.sha256(files[path]).hexdigest())
@@ -194,6 +197,9 @@ def build(
         yield StringCommand("mkdir -p", QuoteString(f"{workdir}/{directory}"))
     for path in sorted(context):
         yield FileUploadCommand(io.BytesIO(context[path]), f"{workdir}/{path}")
+    # Uploads arrive as 0600; the image would get root-only files. Everything in the context is
+    # 0644 (dirs 0755): executables get their mode in the Dockerfile (RUN chmod).
+    yield StringCommand("find", QuoteString(workdir), "-mindepth 1 -exec chmod u=rwX,go=rX {} +")
 
     build_cmd: list = ["docker build --force-rm -t", QuoteString(tagged), "--label", QuoteString(f"{HASH_LABEL}={digest}")]
     for key in sorted(args):

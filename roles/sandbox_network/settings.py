@@ -1,5 +1,7 @@
 """sandbox_network: the internal network that holds the agent and the egress network of its proxy."""
 
+from pydantic import Field
+
 from roles.common.types import InterfaceName, IPAddress, Network, Port, Section
 
 
@@ -17,3 +19,9 @@ class SandboxNetworkSettings(Section):
     egress_network: str = "sandbox-egress"
     egress_bridge: InterfaceName = "sbx-egr0"
     egress_subnet: Network = "172.30.1.0/24"
+    # Docker 20.10's --internal only stops forwarding: host services on 0.0.0.0 still answer at
+    # the internal bridge's gateway IP. The guard drops what the internal bridge sends to the host
+    # itself (iptables/ip6tables INPUT), replies to host-opened connections excepted.
+    guard_host_input: bool = True
+    # The iptables chain the guard owns (rewritten whole by the deploy).
+    guard_chain: str = Field(default="SANDBOX-INPUT", pattern=r"^[A-Z][A-Z0-9_-]{0,28}$")

@@ -1,0 +1,58 @@
+"""squid.conf from the settings (templates/squid.conf.j2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from roles.egress_proxy.settings import EgressProxySettings
+
+TEMPLATES = Path(__file__).parent / "templates"
+FILES = Path(__file__).parent / "files"
+
+
+def squid_domains(domains: list[str]) -> list[str]:
+    """Sorted, without duplicates or names a ``.suffix`` entry already covers.
+
+    Squid warns about (and may ignore) a name listed next to a wildcard that covers it.
+    """
+    unique = sorted(set(domains))
+    suffixes = [d for d in unique if d.startswith(".")]
+
+    def covered(domain: str) -> bool:
+        name = domain.lstrip(".")
+        return any(s != domain and (name == s[1:] or name.endswith(s)) for s in suffixes)
+
+    return [d for d in unique if not covered(d)]
+
+
+def build_context(settings: EgressProxySettings, port: int, client_subnet: str) -> dict[str, str]:
+    """The proxy image's context files (the Dockerfile aside)."""
+    files = {
+        "squid.conf": render(settings, port, client_subnet),
+        "entrypoint.sh": (FILES / "entrypoint.sh").read_text(),
+    }
+    if settings.listen_ipv6:
+        files["listen-ipv6.conf"] = f"http_port [::]:{port}\n"
+    return files
+
+
+def render(settings: EgressProxySettings, port: int, client_subnet: str) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    return env.get_template("squid.conf.j2").render(
+        port=port,
+        visible_hostname=settings.container_name,
+        client_subnet=client_subnet,
+        connect_ports=sorted(set(settings.allowed_connect_ports)),
+        http_ports=sorted(set(settings.allowed_http_ports)),
+        allowed=squid_domains(settings.allowed_domains),
+        denied=squid_domains(settings.denied_domains),
+    )

@@ -1,0 +1,162 @@
+"""The sandbox's Docker networks and the host-side guard of the internal bridge."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pyinfra import host
+from pyinfra.api import OperationError, QuoteString, StringCommand, operation
+from pyinfra.facts.docker import DockerNetwork, DockerNetworks
+
+from roles.sandbox_network.facts import FilterRules, Routes
+
+BRIDGE_NAME_OPT = "com.docker.network.bridge.name"
+MTU_OPT = "com.docker.network.driver.mtu"
+MANAGED_LABEL = "org.sandbox-host.managed"
+
+
+def differences(found: dict, bridge: str, subnet: str, internal: bool, mtu: int | None) -> list[str]:
+    """How an existing network (``docker network inspect`` entry) differs from the wanted one."""
+    options = found.get("Options") or {}
+    subnets = [c.get("Subnet") for c in (found.get("IPAM") or {}).get("Config") or []]
+    wanted = {
+        "driver": ("bridge", found.get("Driver")),
+        "internal": (internal, bool(found.get("Internal"))),
+        "IPv6": (False, bool(found.get("EnableIPv6"))),
+        "bridge name": (bridge, options.get(BRIDGE_NAME_OPT)),
+        "subnets": ([subnet], subnets),
+        "MTU": (str(mtu) if mtu else None, options.get(MTU_OPT)),
+    }
+    return [f"{key} is {have!r}, want {want!r}" for key, (want, have) in wanted.items() if want != have]
+
+
+def overlaps(name: str, bridge: str, subnet: str, networks: list[dict], routes: list[dict]) -> list[str]:
+    """Docker networks (other than ``name``) and host routes (not via ``bridge``) that overlap ``subnet``."""
+    want = ipaddress.ip_network(subnet)
+    found = []
+    for other in networks:
+        if other.get("Name") == name:
+            continue
+        for config in (other.get("IPAM") or {}).get("Config") or []:
+            theirs = ipaddress.ip_network(config.get("Subnet") or "0.0.0.0/32", strict=False)
+            if theirs.version == want.version and theirs.overlaps(want) and config.get("Subnet"):
+                found.append(f"Docker network {other.get('Name')} ({theirs})")
+    for route in routes:
+        if route["dst"] == "default" or route["dev"] == bridge:
+            continue
+        theirs = ipaddress.ip_network(route["dst"], strict=False)
+        if theirs.version == want.version and not theirs.is_link_local and theirs.overlaps(want):
+            found.append(f"host route {theirs} dev {route['dev']}")
+    return found
+
+
+@operation()
+def network(
+    network: str,
+    bridge: str,
+    subnet: str,
+    internal: bool = False,
+    mtu: int | None = None,
+):
+    """
+    A bridge network with a fixed bridge name and subnet, IPv6 off.
+
+    + network: Docker network name
+    + bridge: Linux bridge name (``com.docker.network.bridge.name``), what firewall rules refer to
+    + subnet: IPv4 CIDR; checked against the host's routes and Docker's other networks
+    + internal: ``--internal`` (no route out through Docker's NAT)
+    + mtu: ``com.docker.network.driver.mtu`` (None: Docker's default, 1500)
+
+    Present and matching: no change. Present and different: removed and created again, but only
+    when no container is attached; otherwise the operation fails and names them.
+    """
+    found = host.get_fact(DockerNetwork, object_id=network)
+    if found:
+        diff = differences(found[0], bridge, subnet, internal, mtu)
+        if not diff:
+            host.noop(f"network {network} is as configured")
+            return
+        attached = sorted(c.get("Name", cid) for cid, c in (found[0].get("Containers") or {}).items())
+        if attached:
+            raise OperationError(
+                f"network {network} differs from the settings ({'; '.join(diff)}) but containers are "
+                f"attached ({', '.join(attached)}): stop them (agent-sandbox stop, docker rm -f) and run again"
+            )
+
+    clashes = overlaps(network, bridge, subnet, host.get_fact(DockerNetworks) or [], host.get_fact(Routes))
+    if clashes:
+        raise OperationError(
+            f"subnet {subnet} of network {network} overlaps {', '.join(clashes)}: "
+            "choose another subnet in sandbox_network settings"
+        )
+
+    if found:
+        yield StringCommand("docker network rm", QuoteString(network))
+    create = ["docker network create --driver bridge"]
+    if internal:
+        create.append("--internal")
+    create += ["--subnet", QuoteString(subnet), "--opt", QuoteString(f"{BRIDGE_NAME_OPT}={bridge}")]
+    if mtu:
+        create += ["--opt", QuoteString(f"{MTU_OPT}={mtu}")]
+    create += ["--label", f"{MANAGED_LABEL}=true", QuoteString(network)]
+    yield StringCommand(*create)
+
+
+def guard_rules(chain: str, bridges: list[str]) -> tuple[list[str], list[str]]:
+    """The guard chain's rules and INPUT's jumps into it, as ``iptables -S`` prints them."""
+    chain_rules = [
+        f"-N {chain}",
+        # Replies to connections the host opened (e.g. a health check of the proxy) still arrive.
+        f"-A {chain} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
+        f"-A {chain} -j DROP",
+    ]
+    jumps = [f"-A INPUT -i {bridge} -j {chain}" for bridge in bridges]
+    return chain_rules, jumps
+
+
+@operation()
+def input_guard(chain: str, bridges: list[str], version: int = 4):
+    """
+    Drop what containers on ``bridges`` send to the host itself (INPUT), except replies.
+
+    Docker's --internal only stops forwarding; a host service listening on 0.0.0.0 still answers
+    at the bridge's gateway IP. The guard chain is owned here: rewritten whole when it differs.
+    Each bridge's jump sits ahead of every ACCEPT in INPUT, so firewall rules added later (UFW,
+    firewalld, hand-made) cannot shadow it. A host without ip6tables is skipped for version 6.
+    """
+    tool = "iptables" if version == 4 else "ip6tables"
+    rules = host.get_fact(FilterRules, version=version)
+    if rules is None:
+        if version == 4:
+            raise OperationError("iptables is not installed: cannot guard the sandbox's internal bridge")
+        host.noop("ip6tables is not installed: nothing to guard over IPv6")
+        return
+
+    chain_rules, jumps = guard_rules(chain, bridges)
+    have_chain = [r for r in rules if r == f"-N {chain}" or r.startswith(f"-A {chain} ")]
+    changed = False
+    if have_chain != chain_rules:
+        changed = True
+        if f"-N {chain}" in have_chain:
+            yield f"{tool} -w -F {chain}"
+        else:
+            yield f"{tool} -w -N {chain}"
+        for rule in chain_rules[1:]:
+            yield f"{tool} -w {rule}"
+
+    input_rules = [r for r in rules if r.startswith("-A INPUT ")]
+    for stale in [r for r in input_rules if r.endswith(f" -j {chain}") and r not in jumps]:
+        # A bridge that is no longer guarded (renamed in the settings).
+        changed = True
+        yield f"{tool} -w {stale.replace('-A INPUT', '-D INPUT', 1)}"
+        input_rules.remove(stale)
+    first_accept = next((i for i, r in enumerate(input_rules) if r.endswith("-j ACCEPT")), len(input_rules))
+    for jump in jumps:
+        if jump in input_rules[:first_accept]:
+            continue
+        changed = True
+        if jump in input_rules:
+            yield f"{tool} -w {jump.replace('-A INPUT', '-D INPUT', 1)}"
+        yield f"{tool} -w {jump.replace('-A INPUT', '-I INPUT 1', 1)}"
+    if not changed:
+        host.noop(f"{tool} guard {chain} is in place for {', '.join(bridges)}")
