@@ -1,0 +1,593 @@
+"""Known causes of the agent's hangs, 60 s timeouts and ECONNRESET (seeds 000 and 001), one
+function per cause, named after it. Each reads a report (roles/diagnose/gather.py) and returns
+Findings (empty when the cause is absent or the report cannot tell)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from roles.diagnose import forwarding
+from roles.diagnose.findings import Finding, ordered
+
+SEED_IPV6 = "seed 000 §1 (IPv6 connectivity timeout)"
+SEED_001 = "seed 001 §{} ({})"
+
+
+# -- report accessors --------------------------------------------------------------------------
+
+def _get(report: dict, *path, default=None):
+    value = report
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return default
+        value = value[key]
+    return value
+
+
+def _uplink(report: dict) -> str | None:
+    route = _get(report, "network", "default_route_v4") or {}
+    return route.get("interface")
+
+
+def _links(report: dict) -> dict:
+    return _get(report, "network", "links", default={}) or {}
+
+
+def _docker_ok(report: dict) -> bool:
+    return _get(report, "docker", "status") == "ok"
+
+
+def _bridge_networks(report: dict) -> list[dict]:
+    """Docker bridge networks whose containers are meant to reach outside (not --internal)."""
+    nets = _get(report, "docker", "networks", default=[]) or []
+    return [n for n in nets if n.get("driver") == "bridge" and not n.get("internal") and n.get("bridge")]
+
+
+def _v4_subnets(net: dict) -> list[str]:
+    out = []
+    for subnet in net.get("subnets") or []:
+        try:
+            if ipaddress.ip_network(subnet, strict=False).version == 4:
+                out.append(subnet)
+        except ValueError:
+            continue
+    return out
+
+
+def _daemon_json(report: dict) -> dict:
+    return _get(report, "daemon_json", "content", default={}) or {}
+
+
+def _proxy_values(env: dict) -> dict[str, str]:
+    """{'http_proxy': ..., 'https_proxy': ..., 'no_proxy': ...} from an env dict, either case."""
+    out = {}
+    for key, value in (env or {}).items():
+        lower = key.lower()
+        if lower in ("http_proxy", "https_proxy", "no_proxy") and value and lower not in out:
+            out[lower] = value
+    return out
+
+
+def _daemon_proxy(report: dict) -> dict[str, str]:
+    """What dockerd runs with: `docker info` (the live daemon), else its systemd environment."""
+    info = _get(report, "docker", "info", default={}) or {}
+    live = {k: info.get(v) for k, v in (("http_proxy", "HttpProxy"), ("https_proxy", "HttpsProxy"), ("no_proxy", "NoProxy")) if info.get(v)}
+    return live or _proxy_values(_get(report, "docker_unit", "environment", default={}))
+
+
+# -- rules -------------------------------------------------------------------------------------
+
+def docker_daemon_unreachable(report: dict) -> list[Finding]:
+    status = _get(report, "docker", "status")
+    if status != "unreachable" and _get(report, "daemon_json", "status") != "invalid":
+        return []
+    return [Finding(
+        id="docker_daemon_unreachable",
+        title="dockerd does not answer (or its daemon.json is invalid)",
+        severity="high", likelihood=99,
+        why="No container starts, so nothing the agent does can work; an invalid daemon.json stops dockerd from starting.",
+        evidence={"docker.status": status, "docker.server_errors": _get(report, "docker", "server_errors"),
+                  "daemon_json": _get(report, "daemon_json")},
+        fix=["python3 -m json.tool /etc/docker/daemon.json", "journalctl -u docker --since '-10 min'", "sudo systemctl restart docker"],
+        permanent={"docker_daemon": "manage daemon.json keys through group_vars (the deploy validates and merges it)",
+                   "docker_engine.start": True},
+        seed=SEED_001.format(6, "Docker bridge network corruption"),
+    )]
+
+
+def ip_forward_disabled(report: dict) -> list[Finding]:
+    value = _get(report, "sysctl", "net.ipv4.ip_forward")
+    if value != 0:
+        return []
+    return [Finding(
+        id="ip_forward_disabled",
+        title="IPv4 forwarding is off: containers cannot reach anything outside the host",
+        severity="high", likelihood=97,
+        why="Every packet from a bridge to the uplink is routed by the host; with forwarding off it is dropped and connections hang until they time out.",
+        evidence={"sysctl.net.ipv4.ip_forward": value, "docker.info.IPv4Forwarding": _get(report, "docker", "info", "IPv4Forwarding")},
+        fix=["sudo sysctl -w net.ipv4.ip_forward=1"],
+        permanent={"host_network.ip_forward": True},
+        seed=SEED_001.format(3, "IP forwarding disabled"),
+    )]
+
+
+def _forward_verdicts(report: dict):
+    """(network, bridge, subnet, direction, verdict) for every outbound Docker bridge."""
+    iptables = _get(report, "iptables", default={}) or {}
+    uplink = _uplink(report)
+    if iptables.get("status") != "ok" or not uplink:
+        return
+    for net in _bridge_networks(report):
+        for subnet in _v4_subnets(net)[:1]:
+            for direction, verdict in forwarding.bridge_paths(iptables, net["bridge"], subnet, uplink).items():
+                if verdict is not None:
+                    yield net, subnet, direction, verdict
+
+
+def forward_policy_drop_without_docker_rules(report: dict) -> list[Finding]:
+    found = []
+    for net, subnet, direction, verdict in _forward_verdicts(report):
+        if verdict.verdict == "ACCEPT" or not verdict.by_policy:
+            continue
+        bridge, uplink = net["bridge"], _uplink(report)
+        found.append(Finding(
+            id="forward_policy_drop_without_docker_rules",
+            title=f"FORWARD policy {verdict.verdict} and no rule accepts {bridge}'s {direction} traffic",
+            severity="high", likelihood=95,
+            why="Docker sets FORWARD to DROP and accepts its bridges with its own rules; without them (flushed by a firewall reload, or Docker's iptables management off) every container connection is dropped.",
+            evidence={"network": net["name"], "bridge": bridge, "uplink": uplink, "direction": direction,
+                      "iptables.filter.FORWARD policy": _get(report, "iptables", "filter", "chains", "FORWARD"),
+                      "daemon_json.iptables": _daemon_json(report).get("iptables"),
+                      "rules skipped (not modelled)": [forwarding.rule_text(r) for r in verdict.unmodelled]},
+            fix=[f"sudo iptables -A FORWARD -i {bridge} -o {uplink} -j ACCEPT",
+                 f"sudo iptables -A FORWARD -i {uplink} -o {bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+                 "or let Docker recreate its rules: sudo systemctl restart docker"],
+            permanent={"firewall.manage": True, "firewall.backend": "auto",
+                       "docker_daemon.extra.iptables": "leave unset (true): Docker must manage its rules"},
+            seed=SEED_001.format(2, "Firewall blocking container traffic"),
+        ))
+    return _dedupe(found)
+
+
+def firewall_rule_drops_bridge(report: dict) -> list[Finding]:
+    found = []
+    for net, subnet, direction, verdict in _forward_verdicts(report):
+        if verdict.verdict == "ACCEPT" or verdict.by_policy:
+            continue
+        rule = forwarding.rule_text(verdict.rule)
+        found.append(Finding(
+            id="firewall_rule_drops_bridge",
+            title=f"an iptables rule in {verdict.chain} {verdict.verdict}s {net['bridge']}'s {direction} traffic",
+            severity="high", likelihood=94,
+            why="A firewall rule placed before Docker's accepts the bridge's traffic drops it: connections from containers hang (DROP) or reset (REJECT).",
+            evidence={"network": net["name"], "bridge": net["bridge"], "direction": direction, "rule": rule,
+                      "ufw": _get(report, "ufw", "status"), "firewalld": _get(report, "firewalld", "status")},
+            fix=[f"sudo iptables -D {rule.removeprefix('-A ')}" if forwarding.exact(verdict.rule) else
+                 f"sudo iptables -L {verdict.chain} -n --line-numbers; sudo iptables -D {verdict.chain} <number of the rule above>",
+                 f"ufw: sudo ufw allow from {subnet}" if _get(report, "ufw", "status") == "active" else
+                 f"firewalld: sudo firewall-cmd --permanent --zone=trusted --add-interface={net['bridge']} && sudo firewall-cmd --reload"],
+            permanent={"firewall.manage": True, "firewall.backend": "auto",
+                       "firewall.extra_interfaces": "add bridges the deploy does not know about"},
+            seed=SEED_001.format(2, "Firewall blocking container traffic"),
+        ))
+    return _dedupe(found)
+
+
+def nftables_forward_drop(report: dict) -> list[Finding]:
+    chains = _get(report, "nftables", "forward_chains", default=[]) or []
+    bridges = [n["bridge"] for n in _bridge_networks(report)] or ["docker0"]
+    found = []
+    for chain in chains:
+        # iptables-nft's own chains are judged by the iptables walker (the same rules, parsed).
+        if chain["table"] == "filter" and chain["family"] in ("ip", "ip6") and chain["chain"] == "FORWARD":
+            continue
+        missing = [b for b in bridges if chain.get("policy") == "drop" and b not in chain.get("accepts_interfaces", [])]
+        if not missing:
+            continue
+        found.append(Finding(
+            id="nftables_forward_drop",
+            title=f"nftables chain {chain['family']} {chain['table']} {chain['chain']} drops forwarded traffic of {', '.join(missing)}",
+            severity="high", likelihood=90,
+            why="Every base chain on the forward hook must accept a packet; a drop policy in a table Docker does not manage (firewalld's, a hand-written inet filter) drops container traffic even when Docker's iptables rules accept it.",
+            evidence={"chain": chain, "bridges not accepted": missing},
+            fix=[f"sudo nft insert rule {chain['family']} {chain['table']} {chain['chain']} iifname {b} accept" for b in missing]
+            + [f"sudo nft insert rule {chain['family']} {chain['table']} {chain['chain']} oifname {b} ct state established,related accept" for b in missing],
+            permanent={"firewall.manage": True, "firewall.backend": "auto"},
+            seed=SEED_001.format(2, "Firewall blocking container traffic"),
+        ))
+    return found
+
+
+def nat_masquerade_missing(report: dict) -> list[Finding]:
+    iptables = _get(report, "iptables", default={}) or {}
+    if iptables.get("status") != "ok" or not _uplink(report):
+        return []
+    rules = _get(iptables, "nat", "rules", default=[]) or []
+    masq = [r for r in rules if r.get("chain") == "POSTROUTING" and r.get("jump") in ("MASQUERADE", "SNAT")]
+    found = []
+    for net in _bridge_networks(report):
+        if not net.get("masquerade", True):
+            continue
+        for subnet in _v4_subnets(net):
+            sample = str(next(ipaddress.ip_network(subnet, strict=False).hosts()) + 1)
+            covered = any(
+                forwarding.matches(r, forwarding.Packet(net["bridge"], _uplink(report), sample, forwarding.OUTSIDE, "NEW"))
+                for r in masq
+            )
+            if covered:
+                continue
+            found.append(Finding(
+                id="nat_masquerade_missing",
+                title=f"no MASQUERADE for {net['name']} ({subnet}): replies to containers never come back",
+                severity="high", likelihood=88,
+                why="Without NAT, container packets leave with a private source address the internet cannot answer; connections hang in SYN-SENT.",
+                evidence={"network": net["name"], "subnet": subnet, "nat POSTROUTING rules": [forwarding.rule_text(r) for r in masq],
+                          "daemon_json.iptables": _daemon_json(report).get("iptables"), "daemon_json.ip-masq": _daemon_json(report).get("ip-masq")},
+                fix=[f"sudo iptables -t nat -A POSTROUTING -s {subnet} ! -o {net['bridge']} -j MASQUERADE",
+                     "or let Docker recreate its rules: sudo systemctl restart docker"],
+                permanent={"docker_daemon.extra": "must not set iptables: false or ip-masq: false"},
+                seed=SEED_001.format(6, "Docker networking details: IP masquerading rules"),
+            ))
+    return found
+
+
+def mtu_larger_than_path(report: dict) -> list[Finding]:
+    uplink = _uplink(report)
+    links = _links(report)
+    if not uplink or uplink not in links:
+        return []
+    path_mtu = links[uplink]["mtu"]
+    sizes = {}
+    for net in _get(report, "docker", "networks", default=[]) or []:
+        if net.get("driver") == "bridge" and not net.get("internal"):
+            # Docker gives veths the network's MTU option, else 1500 (daemon.json mtu: docker0 only).
+            fallback = _daemon_json(report).get("mtu") if net["name"] == "bridge" else None
+            sizes[f"docker network {net['name']} ({net.get('bridge')})"] = net.get("mtu") or fallback or 1500
+    for name in _get(report, "options", "bridges", default=[]) or []:
+        # An idle bridge keeps the MTU it was created with; once ports join it takes their
+        # smallest. Only a bridge with ports tells what containers send.
+        ports = [link for link in links.values() if link.get("master") == name]
+        if name in links and ports:
+            sizes.setdefault(f"link {name}", links[name]["mtu"])
+    container_eth = _get(report, "container", "links", "eth0", "mtu")
+    if container_eth:
+        sizes["probe container eth0"] = container_eth
+    too_big = {where: mtu for where, mtu in sizes.items() if mtu and mtu > path_mtu}
+    if not too_big:
+        return []
+    return [Finding(
+        id="mtu_larger_than_path",
+        title=f"containers send {max(too_big.values())}-byte packets but {uplink} carries only {path_mtu}",
+        severity="high", likelihood=85,
+        why="Small packets (DNS, TLS hello) pass, large ones (the request body, TLS records) are dropped when PMTU discovery is blocked: requests hang after the first exchanges, typically on VPN/overlay uplinks (1450, 1400).",
+        evidence={"uplink": uplink, "uplink mtu": path_mtu, "larger than the uplink": too_big,
+                  "daemon_json.mtu": _daemon_json(report).get("mtu")},
+        fix=[f'/etc/docker/daemon.json: {{"mtu": {path_mtu}}}, then: sudo systemctl restart docker',
+             f"user-defined networks (the sandbox's): recreate with -o com.docker.network.driver.mtu={path_mtu}"],
+        permanent={"docker_daemon.mtu": path_mtu},
+        seed=SEED_001.format(4, "MTU mismatch"),
+        notes=["daemon.json's mtu applies to the default bridge only; user-defined networks take the network option."],
+    )]
+
+
+def container_dns_failing(report: dict) -> list[Finding]:
+    host = _get(report, "dns", "resolve", default={}) or {}
+    container = _get(report, "container", default={}) or {}
+    resolve = container.get("resolve") or {}
+    if host.get("status") != "ok" or container.get("status") != "ok" or resolve.get("status") == "ok":
+        return []
+    host_ns = (_get(report, "dns", "resolv_conf", "nameservers", default=[]) or [])
+    usable = [ns for ns in host_ns if not ns.startswith("127.")] or ["8.8.8.8", "8.8.4.4"]
+    name = _get(report, "options", "resolve_name")
+    return [Finding(
+        id="container_dns_failing",
+        title=f"containers cannot resolve {name} while the host can",
+        severity="high", likelihood=92,
+        why="The agent cannot reach an API it cannot resolve; a slow or unreachable resolver also makes every new connection wait for the DNS timeout.",
+        evidence={"name": name, "host addresses": host.get("addresses"), "host nameservers": host_ns,
+                  "container nameservers": _get(container, "resolv_conf", "nameservers"),
+                  "container error": resolve.get("error"), "daemon_json.dns": _daemon_json(report).get("dns")},
+        fix=[f"docker run --rm {_get(report, 'options', 'probe_image')} getent ahosts {name}",
+             f'/etc/docker/daemon.json: {{"dns": {usable}}}, then: sudo systemctl restart docker'.replace("'", '"')],
+        permanent={"docker_daemon.dns": usable},
+        seed=SEED_001.format(1, "DNS resolution failure"),
+    )]
+
+
+def host_dns_failing(report: dict) -> list[Finding]:
+    host = _get(report, "dns", "resolve", default={}) or {}
+    if host.get("status") != "failed":
+        return []
+    name = _get(report, "options", "resolve_name")
+    return [Finding(
+        id="host_dns_failing",
+        title=f"the host itself cannot resolve {name}",
+        severity="high", likelihood=80,
+        why="Containers inherit the host's resolvers; fix the host's DNS first.",
+        evidence={"name": name, "error": host.get("error"), "host nameservers": _get(report, "dns", "resolv_conf", "nameservers")},
+        fix=[f"getent ahosts {name}", "check /etc/resolv.conf and the resolver it names"],
+        permanent={"docker_daemon.dns": "resolvers that work from this network (containers only)"},
+        seed=SEED_001.format(1, "DNS resolution failure"),
+    )]
+
+
+def _has_v6_route(report: dict) -> bool:
+    return bool(_get(report, "network", "default_route_v6"))
+
+
+def ipv6_enabled_without_route(report: dict) -> list[Finding]:
+    findings = []
+    host_route = _has_v6_route(report)
+    forwarding_v6 = _get(report, "sysctl", "net.ipv6.conf.all.forwarding")
+    container = _get(report, "container", default={}) or {}
+    v6_nets = [n["name"] for n in _get(report, "docker", "networks", default=[]) or [] if n.get("ipv6")]
+    common = dict(
+        fix=["container: --sysctl net.ipv6.conf.all.disable_ipv6=1 --sysctl net.ipv6.conf.default.disable_ipv6=1",
+             "host-wide: sudo sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1",
+             "agent: NODE_OPTIONS=--dns-result-order=ipv4first"],
+        permanent={"host_network.disable_ipv6": True, "docker_daemon.ipv6": False},
+        seed=SEED_IPV6,
+    )
+    container_v6 = container.get("status") == "ok" and container.get("ipv6_disabled") is False and (
+        container.get("default_route_v6") or any(a["kind"] in ("global", "ula") for a in container.get("ipv6_addresses") or [])
+    )
+    if (container_v6 or v6_nets or _daemon_json(report).get("ipv6")) and (not host_route or forwarding_v6 == 0):
+        findings.append(Finding(
+            id="ipv6_enabled_without_route",
+            title="containers have IPv6 but the host cannot route it",
+            severity="high", likelihood=93,
+            why="The API name has AAAA records; a container with an IPv6 address tries them first and its packets go nowhere: requests hang ~60 s before falling back or timing out, often after 1-2 good requests.",
+            evidence={"host default IPv6 route": _get(report, "network", "default_route_v6"),
+                      "sysctl.net.ipv6.conf.all.forwarding": forwarding_v6, "docker networks with IPv6": v6_nets,
+                      "daemon_json.ipv6": _daemon_json(report).get("ipv6"),
+                      "container ipv6_disabled": container.get("ipv6_disabled"),
+                      "container IPv6 addresses": [a["address"] for a in container.get("ipv6_addresses") or [] if a["kind"] != "loopback"],
+                      "container default IPv6 route": container.get("default_route_v6")},
+            **common,
+        ))
+    host_v6 = [a for a in _get(report, "network", "ipv6_addresses", default=[]) or [] if a["kind"] in ("global", "ula")]
+    if _get(report, "sysctl", "net.ipv6.conf.all.disable_ipv6") == 0 and host_v6 and not host_route:
+        findings.append(Finding(
+            id="ipv6_enabled_without_route",
+            title="the host has IPv6 addresses but no IPv6 default route",
+            severity="medium", likelihood=70,
+            why="Resolvers return AAAA records that cannot be reached from here; host-network containers and tools that try IPv6 first stall or fail before falling back to IPv4.",
+            evidence={"sysctl.net.ipv6.conf.all.disable_ipv6": 0, "host IPv6 addresses": [f"{a['address']}/{a['prefix']} ({a['interface']})" for a in host_v6],
+                      "host default IPv6 route": None},
+            **common,
+        ))
+    return findings
+
+
+def daemon_proxy_missing(report: dict) -> list[Finding]:
+    env = _get(report, "proxy_env", default={}) or {}
+    host_proxy = _proxy_values(env.get("etc_environment")) or _proxy_values(env.get("shell"))
+    if not (host_proxy.get("http_proxy") or host_proxy.get("https_proxy")) or not _docker_ok(report):
+        return []
+    daemon = _daemon_proxy(report)
+    if daemon.get("http_proxy") or daemon.get("https_proxy"):
+        return []
+    unit = _get(report, "docker_unit", default={}) or {}
+    http = host_proxy.get("http_proxy") or host_proxy.get("https_proxy")
+    https = host_proxy.get("https_proxy") or http
+    return [Finding(
+        id="daemon_proxy_missing",
+        title="the host reaches the internet through a proxy but dockerd has none",
+        severity="high", likelihood=75,
+        why="dockerd does not read the login environment: pulls and builds hang or fail, and containers that rely on the daemon's proxy settings cannot get out.",
+        evidence={"host proxy (masked)": host_proxy, "docker info proxy": {k: v for k, v in daemon.items()},
+                  "docker unit drop-ins": unit.get("dropins"), "docker unit status": unit.get("status")},
+        fix=["/etc/systemd/system/docker.service.d/http-proxy.conf:",
+             f'  [Service]\n  Environment="HTTP_PROXY={http}"\n  Environment="HTTPS_PROXY={https}"\n  Environment="NO_PROXY=localhost,127.0.0.1"',
+             "sudo systemctl daemon-reload && sudo systemctl restart docker"],
+        permanent={"docker_proxy.http_proxy": http, "docker_proxy.https_proxy": https, "docker_proxy.no_proxy": ["localhost", "127.0.0.1", "::1"]},
+        seed=SEED_001.format(5, "Proxy configuration issues"),
+    )]
+
+
+def daemon_proxy_not_applied(report: dict) -> list[Finding]:
+    unit = _proxy_values(_get(report, "docker_unit", "environment", default={}))
+    info = _get(report, "docker", "info", default={}) or {}
+    live = {k: info.get(v) or None for k, v in (("http_proxy", "HttpProxy"), ("https_proxy", "HttpsProxy"))}
+    if not _docker_ok(report) or _get(report, "docker_unit", "status") != "ok":
+        return []
+    differs = {k: {"unit": unit.get(k), "running dockerd": live[k]} for k in live if (unit.get(k) or None) != live[k]}
+    if not differs:
+        return []
+    return [Finding(
+        id="daemon_proxy_not_applied",
+        title="dockerd runs with other proxy settings than its systemd unit declares",
+        severity="medium", likelihood=60,
+        why="The drop-in was changed without restarting dockerd (or vice versa): the daemon uses a stale or missing proxy.",
+        evidence=differs,
+        fix=["sudo systemctl daemon-reload && sudo systemctl restart docker"],
+        permanent={"docker_proxy.http_proxy": unit.get("http_proxy"), "docker_proxy.https_proxy": unit.get("https_proxy")},
+        seed=SEED_001.format(5, "Proxy configuration issues"),
+    )]
+
+
+def daemon_no_proxy_incomplete(report: dict) -> list[Finding]:
+    daemon = _daemon_proxy(report)
+    if not (daemon.get("http_proxy") or daemon.get("https_proxy")):
+        return []
+    entries = [e.strip() for e in re.split(r"[,\s]+", daemon.get("no_proxy") or "") if e.strip()]
+    missing = [e for e in ("localhost", "127.0.0.1") if e not in entries]
+    if not missing:
+        return []
+    return [Finding(
+        id="daemon_no_proxy_incomplete",
+        title=f"dockerd's NO_PROXY lacks {', '.join(missing)}",
+        severity="medium", likelihood=45,
+        why="Local registries and services are then sent to the proxy, which cannot reach them: pulls and builds hang.",
+        evidence={"NO_PROXY": daemon.get("no_proxy") or None},
+        fix=['add to the drop-in: Environment="NO_PROXY=localhost,127.0.0.1,<local registries>"',
+             "sudo systemctl daemon-reload && sudo systemctl restart docker"],
+        permanent={"docker_proxy.no_proxy": sorted(set(entries) | {"localhost", "127.0.0.1", "::1"})},
+        seed=SEED_001.format(5, "Proxy configuration issues"),
+    )]
+
+
+def firewalld_bridge_not_trusted(report: dict) -> list[Finding]:
+    fw = _get(report, "firewalld", default={}) or {}
+    if fw.get("status") != "running":
+        return []
+    bridges = [n["bridge"] for n in _bridge_networks(report)] or ["docker0"]
+    found = []
+    for bridge in bridges:
+        zone = (fw.get("zones") or {}).get(bridge)
+        target = (fw.get("zone_targets") or {}).get(zone) if zone else None
+        if zone == "docker" or target == "ACCEPT":
+            continue
+        found.append(Finding(
+            id="firewalld_bridge_not_trusted",
+            title=f"firewalld: {bridge} is in zone {zone or '(none)'} which does not accept its traffic",
+            severity="high", likelihood=85,
+            why="firewalld's zones are evaluated in nftables before Docker's rules; a bridge in a zone with a default/REJECT target has its forwarded traffic rejected.",
+            evidence={"bridge": bridge, "zone": zone, "zone target": target, "zones": fw.get("zones")},
+            fix=[f"sudo firewall-cmd --permanent --zone=trusted --add-interface={bridge}", "sudo firewall-cmd --reload"],
+            permanent={"firewall.manage": True, "firewall.backend": "firewalld", "firewall.firewalld_zone": "trusted"},
+            seed=SEED_001.format(2, "Firewall blocking container traffic"),
+        ))
+    return found
+
+
+def ufw_routed_traffic_denied(report: dict) -> list[Finding]:
+    ufw = _get(report, "ufw", default={}) or {}
+    if ufw.get("status") != "active" or (ufw.get("defaults") or {}).get("routed") not in ("deny", "reject"):
+        return []
+    subnets = [s for n in _bridge_networks(report) for s in _v4_subnets(n)] or ["172.17.0.0/16"]
+    rules = " ".join(ufw.get("rules") or [])
+    missing = [s for s in subnets if s not in rules]
+    if not missing:
+        return []
+    # Docker's FORWARD rules usually sit before UFW's chains: if the walker says the bridge's
+    # traffic is accepted, UFW's routed policy is not what drops it.
+    accepted = all(v.verdict == "ACCEPT" for _, _, _, v in _forward_verdicts(report))
+    return [Finding(
+        id="ufw_routed_traffic_denied",
+        title=f"UFW denies routed traffic and has no rule for {', '.join(missing)}",
+        severity="low" if accepted else "high", likelihood=30 if accepted else 84,
+        why="UFW's routed policy applies to everything a container sends out; when Docker's own accepts are missing or placed after UFW's chains, container traffic is dropped.",
+        evidence={"ufw defaults": ufw.get("defaults"), "docker subnets without a rule": missing,
+                  "iptables verdict for the bridges": "ACCEPT (Docker's rules come first)" if accepted else "not ACCEPT"},
+        fix=[f"sudo ufw allow from {s}" for s in missing] + [f"sudo ufw route allow from {s}" for s in missing],
+        permanent={"firewall.manage": True, "firewall.backend": "ufw", "firewall.extra_subnets": "subnets the deploy does not know about"},
+        seed=SEED_001.format(2, "Firewall blocking container traffic"),
+    )]
+
+
+_NETNS_BUG = "cannot run with network enabled in root network namespace"
+
+
+def old_runsc_on_new_kernel(report: dict) -> list[Finding]:
+    runsc = _get(report, "runsc", default={}) or {}
+    version = runsc.get("version") or {}
+    smoke = runsc.get("smoke") or {}
+    error = smoke.get("error") or ""
+    kernel = _get(report, "system", "kernel_version") or ""
+    if _NETNS_BUG not in error:
+        return []
+    return [Finding(
+        id="old_runsc_on_new_kernel",
+        title=f"runsc {version.get('version')} cannot start networked containers on kernel {kernel}",
+        severity="high", likelihood=90,
+        why="Old gVisor releases refuse their own network stack on newer kernels: every sandboxed container fails to start.",
+        evidence={"runsc version": version.get("version"), "release date": version.get("release_date"), "kernel": kernel,
+                  "smoke run error": error[-300:]},
+        fix=['daemon.json runtimes.runsc.runtimeArgs: ["--network=host"], then: sudo systemctl restart docker',
+             "or install a current runsc from gVisor's apt repository"],
+        permanent={"gvisor.source": "gvisor_repo", "gvisor.network_bug_workaround": "auto"},
+        seed="context: Debian's runsc (2022) on a 6.x kernel",
+    )]
+
+
+def runsc_fails_to_start(report: dict) -> list[Finding]:
+    smoke = _get(report, "runsc", "smoke", default={}) or {}
+    if smoke.get("status") not in ("failed", "timed out") or _NETNS_BUG in (smoke.get("error") or ""):
+        return []
+    return [Finding(
+        id="runsc_fails_to_start",
+        title="a container does not start with the gVisor runtime",
+        severity="medium", likelihood=65,
+        why="The sandbox runs under runsc; if no runsc container starts, the agent never runs.",
+        evidence={"smoke run": smoke, "runsc version": _get(report, "runsc", "version")},
+        fix=[f"docker run --rm --runtime={_get(report, 'options', 'runsc_runtime')} {_get(report, 'options', 'probe_image')} true",
+             "runsc --version; journalctl -u docker"],
+        permanent={"gvisor.source": "gvisor_repo", "gvisor.platform": "ptrace (when systrap/kvm is unavailable)"},
+        seed="seed 002: container won't start with gVisor",
+    )]
+
+
+def sandbox_proxy_unreachable(report: dict) -> list[Finding]:
+    probe = _get(report, "sandbox_proxy", default={}) or {}
+    if probe.get("status") in ("absent", "skipped", "no-image", None):
+        return []
+    opts = _get(report, "options", default={}) or {}
+    target = f"{opts.get('proxy_ip')}:{opts.get('proxy_port')}"
+    if probe.get("status") != "ok" or not probe.get("proxy_reachable"):
+        return [Finding(
+            id="sandbox_proxy_unreachable",
+            title=f"the sandbox's egress proxy {target} does not accept connections from its network",
+            severity="high", likelihood=96,
+            why="The agent's only way out is the proxy: every API call hangs or is refused.",
+            evidence={"probe": probe, "network": opts.get("sandbox_network")},
+            fix=["docker ps --filter network=" + str(opts.get("sandbox_network")), "docker logs <proxy container>"],
+            permanent={"sandbox_network.proxy_ip": opts.get("proxy_ip"), "sandbox_network.proxy_port": opts.get("proxy_port")},
+            seed="seed 003 (proxy sidecar on an internal network)",
+        )]
+    code = probe.get("connect_status")
+    if code == 200:
+        return []
+    return [Finding(
+        id="sandbox_proxy_cannot_reach_target",
+        title=f"the egress proxy answers CONNECT {opts.get('proxy_target')} with {probe.get('connect_reply') or 'nothing'}",
+        severity="high", likelihood=91,
+        why="403: the allowlist refuses the API host; 502/503/504 or no answer: the proxy itself cannot get out (its egress network's forwarding, NAT, DNS or MTU).",
+        evidence={"probe": probe, "target": opts.get("proxy_target")},
+        fix=["check the proxy's allowlist and logs: docker logs <proxy container>",
+             "run the other rules' checks for the egress bridge (forwarding, NAT, MTU)"],
+        permanent={"egress_proxy": "allowlist must contain the API host", "sandbox_network.egress_network": opts.get("sandbox_network")},
+        seed="seed 003 / seed 004 (proxy egress)",
+    )]
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """One finding per (id, bridge): the outbound and reply directions usually fail together."""
+    seen, out = set(), []
+    for finding in findings:
+        key = (finding.id, finding.evidence.get("bridge"))
+        if key not in seen:
+            seen.add(key)
+            out.append(finding)
+    return out
+
+
+RULES = [
+    docker_daemon_unreachable,
+    ip_forward_disabled,
+    forward_policy_drop_without_docker_rules,
+    firewall_rule_drops_bridge,
+    nftables_forward_drop,
+    nat_masquerade_missing,
+    mtu_larger_than_path,
+    container_dns_failing,
+    host_dns_failing,
+    ipv6_enabled_without_route,
+    daemon_proxy_missing,
+    daemon_proxy_not_applied,
+    daemon_no_proxy_incomplete,
+    firewalld_bridge_not_trusted,
+    ufw_routed_traffic_denied,
+    old_runsc_on_new_kernel,
+    runsc_fails_to_start,
+    sandbox_proxy_unreachable,
+]
+
+
+def run_rules(report: dict) -> list[Finding]:
+    """Every rule's findings, most likely cause first."""
+    findings = []
+    for rule in RULES:
+        findings.extend(rule(report))
+    return ordered(findings)
