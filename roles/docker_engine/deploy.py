@@ -15,20 +15,25 @@ DISTRO_PACKAGES = ["docker.io"]
 KEYRING = "/etc/apt/keyrings/docker.asc"
 
 
+def docker_ce_source(distro: dict, repo_url: str) -> tuple[str, str]:
+    """(signing key URL, apt source line) of Docker's repository for this distro release."""
+    meta = distro.get("release_meta") or {}
+    distro_id = (meta.get("ID") or distro.get("name") or "").lower()
+    codename = meta.get("VERSION_CODENAME") or meta.get("UBUNTU_CODENAME") or meta.get("CODENAME")
+    if distro_id not in ("debian", "ubuntu", "raspbian") or not codename:
+        raise ValueError(
+            f"Docker's apt repository has no packages for {distro.get('name')!r}: "
+            "set docker_engine.source: distro for this host"
+        )
+    base = f"{repo_url.rstrip('/')}/{distro_id}"
+    return f"{base}/gpg", f"deb [signed-by={KEYRING}] {base} {codename} stable"
+
+
 def _docker_ce_repo(settings: DockerEngineSettings):
-    distro = host.get_fact(LinuxDistribution)
-    distro_id = (distro.get("name") or "").lower()
-    codename = (distro.get("release_meta") or {}).get("VERSION_CODENAME") or (distro.get("release_meta") or {}).get(
-        "CODENAME"
-    )
-    base = f"{settings.docker_ce_repo_url.rstrip('/')}/{distro_id}"
+    key_url, source = docker_ce_source(host.get_fact(LinuxDistribution), settings.docker_ce_repo_url)
     files.directory(name="Create /etc/apt/keyrings", path="/etc/apt/keyrings", mode="755")
-    files.download(name="Download Docker's apt signing key", src=f"{base}/gpg", dest=KEYRING, mode="644")
-    return apt.repo(
-        name="Add Docker's apt repository (signed-by its key)",
-        src=f"deb [signed-by={KEYRING}] {base} {codename} stable",
-        filename="docker",
-    )
+    files.download(name="Download Docker's apt signing key", src=key_url, dest=KEYRING, mode="644")
+    return apt.repo(name="Add Docker's apt repository (signed-by its key)", src=source, filename="docker")
 
 
 @deploy("Docker engine")
