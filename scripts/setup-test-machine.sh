@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Everything the tests need on a fresh Debian 12 machine (run as root): packages, a running
+# dockerd, the project's venv, the locally built base image (saved for loading into test hosts)
+# and the test-host images. Idempotent: a second run only checks.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+need=()
+for pkg in docker.io debootstrap python3-venv openssh-client iptables; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if ((${#need[@]})); then
+  echo "installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if ! docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
+  if [[ "$(cat /proc/1/comm)" == systemd ]]; then
+    systemctl start docker
+  else
+    # No systemd as PID 1 (CI machines, containers): Debian's init script runs dockerd.
+    service docker start >/dev/null
+  fi
+  for _ in $(seq 1 60); do docker version >/dev/null 2>&1 && break; sleep 1; done
+  docker version --format 'dockerd {{.Server.Version}} is up' 
+fi
+
+if [[ ! -x .venv/bin/pyinfra ]]; then
+  python3 -m venv .venv
+fi
+.venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
+.venv/bin/pip install -q -e '.[test]'
+
+scripts/build-base-image.sh bookworm sandbox-host-base:bookworm
+mkdir -p .cache/images
+archive=.cache/images/sandbox-host-base-bookworm.tar
+id=$(docker image inspect -f '{{.Id}}' sandbox-host-base:bookworm)
+if [[ ! -f $archive.id || "$(cat "$archive.id")" != "$id" ]]; then
+  docker save -o "$archive" sandbox-host-base:bookworm
+  echo "$id" >"$archive.id"
+fi
+
+molecule/testhost/build.sh bookworm
