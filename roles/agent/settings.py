@@ -90,4 +90,6 @@ class AgentSettings(Section):
             raise ValueError("uid and gid are set together (or both left to host_user / 1000)")
         if self.require_gvisor and not self.use_gvisor:
             raise ValueError("require_gvisor is true but use_gvisor is false")
+        if self.node_source == "npm_package" and int(self.node_version.split(".")[0]) < self.node_min_major:
+            raise ValueError(f"node_version {self.node_version} is older than node_min_major {self.node_min_major}")
         return self
