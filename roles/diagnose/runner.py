@@ -34,9 +34,11 @@ def gather_inventory(inventory: str, out_dir: str | Path, overrides: dict | None
     """INVENTORY is anything `pyinfra INVENTORY` accepts: an inventory file, @local,
     @docker/<container>, host names. Returns {host name: report path or error}."""
     overrides = overrides or {}
-    pyinfra_config = Config(SUDO=sudo, FAIL_PERCENT=100)
-    state = State(make_inventory(inventory), pyinfra_config)
+    # The pyinfra CLI's order: a state in context first (inventory files are executed with one),
+    # then the inventory, then init.
+    state = State()
     ctx_state.set(state)
+    state.init(make_inventory(inventory), Config(SUDO=sudo, FAIL_PERCENT=100))
     state.set_stage(StateStage.Connect)
     connect_all(state)
     # Prepare: pyinfra returns a fact's default when its tool is missing (our "absent").

@@ -1,0 +1,195 @@
+"""diagnose on a real (test) host: break it on purpose, one known cause at a time, and check that
+the diagnosis names that cause first; then apply the finding's own fix (its command, or its
+group_vars key through the deploy) and check the finding is gone. A healthy host has none.
+
+Needs a Molecule test host (MOLECULE_INSTANCE_CONFIG; the `converge` fixture skips otherwise).
+Traffic stays inside the test host: names resolve through a DNS responder the test starts on the
+test host itself, and the proxy probe target is the test host's loopback.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, write_file
+from roles.diagnose import rules
+
+pytestmark = pytest.mark.mutates
+
+INVENTORY = REPO / "molecule/shared/inventory.py"
+PROBE_IMAGE = os.environ.get("SANDBOX_HOST_DIAGNOSE_PROBE_IMAGE", "sandbox-host-base:bookworm")
+PROBE_NAME = "probe.sandbox.test"
+PROXY = "http://proxy.sandbox.test:3128"  # never contacted: dockerd only uses it to pull
+
+# A DNS responder for one name (A record = the address it listens on), NXDOMAIN otherwise. It binds
+# that one address: a resolver drops replies that come from another address than the one it asked.
+DNS_RESPONDER = r'''
+import socket, struct, sys
+name, address = sys.argv[1].lower(), sys.argv[2]
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.bind((address, 53))
+while True:
+    data, peer = sock.recvfrom(512)
+    if len(data) < 17:
+        continue
+    labels, i = [], 12
+    while i < len(data) and data[i]:
+        labels.append(data[i + 1:i + 1 + data[i]].decode(errors="replace"))
+        i += 1 + data[i]
+    qtype = struct.unpack(">H", data[i + 1:i + 3])[0] if i + 3 <= len(data) else 0
+    hit = ".".join(labels).lower() == name
+    answer = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 30, 4) + socket.inet_aton(address) if hit and qtype == 1 else b""
+    header = struct.pack(">HHHHHH", struct.unpack(">H", data[:2])[0], 0x8180 | (0 if hit else 3), 1, 1 if answer else 0, 0, 0)
+    sock.sendto(header + data[12:i + 5] + answer, peer)
+'''
+
+
+def _instances():
+    with open(os.environ["MOLECULE_INSTANCE_CONFIG"]) as handle:
+        return yaml.safe_load(handle) or []
+
+
+@pytest.fixture(scope="module")
+def probe_host(host, converge):
+    """The test host, converged, with the probe image loaded and a DNS responder for PROBE_NAME."""
+    code, _, err = converge()
+    assert code == 0, err
+    instance = _instances()[0]
+    address = instance["address"]
+    if host.run(f"docker image inspect {PROBE_IMAGE}").rc != 0:
+        # The test host reaches no registry: hand it the image the way the sandbox roles do.
+        save = subprocess.Popen(["docker", "save", PROBE_IMAGE], stdout=subprocess.PIPE)
+        subprocess.run(["docker", "exec", "-i", instance["instance"], "docker", "load"], stdin=save.stdout, check=True,
+                       capture_output=True)
+        save.wait()
+    write_file(host, "/run/sbx-diag-dns.py", DNS_RESPONDER)
+    resolv_before = host.file("/etc/resolv.conf").content_string
+    host.run("systemctl stop sbx-diag-dns; systemctl reset-failed sbx-diag-dns")
+    host.check_output(f"systemd-run --unit sbx-diag-dns python3 /run/sbx-diag-dns.py {PROBE_NAME} {address}")
+    write_file(host, "/etc/resolv.conf", f"nameserver {address}\n")
+    yield host
+    write_file(host, "/etc/resolv.conf", resolv_before)
+    host.run("systemctl stop sbx-diag-dns")
+
+
+def diagnose(tmp_path) -> list:
+    """Gather the scenario's host with the CLI a user runs; return the rules' findings."""
+    out = tmp_path / f"reports-{len(list(tmp_path.iterdir()))}"
+    done = subprocess.run(
+        [sys.executable, "-m", "roles.diagnose", "gather", str(INVENTORY), "--out", str(out),
+         "--probe-image", PROBE_IMAGE, "--resolve-name", PROBE_NAME, "--proxy-target", "127.0.0.1:9", "--probe-timeout", "10"],
+        cwd=REPO, capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (report_file,) = out.glob("*.json")
+    return rules.run_rules(json.loads(report_file.read_text()))
+
+
+def group_vars_overlay(tmp_path, permanent: dict) -> Path:
+    """The finding's `permanent` keys (docker_daemon.mtu: 1400 ...) as a group_vars folder."""
+    data: dict = {}
+    for dotted, value in permanent.items():
+        section, key = dotted.split(".", 1)
+        data.setdefault(section, {})[key] = value
+    folder = tmp_path / "overlay"
+    folder.mkdir(exist_ok=True)
+    (folder / "all.yml").write_text(yaml.safe_dump(data))
+    return folder
+
+
+@dataclass
+class Case:
+    cause: str
+    breaks: list[str]
+    # "fix": run the finding's fix commands (indexes) on the host; "deploy": converge with the
+    # finding's permanent group_vars keys (only those listed).
+    repair: str
+    uses: list = field(default_factory=list)
+    cleanup: list[str] = field(default_factory=list)
+    setup_overlay: dict = field(default_factory=dict)  # group_vars the healthy host starts from
+
+
+def set_daemon_dns(host, resolvers):
+    """Hand-edit daemon.json's dns (an interface name stands for its IPv4 address)."""
+    path = "/etc/docker/daemon.json"
+    config = json.loads(host.file(path).content_string)
+    addresses = [r if r[0].isdigit() else [a for a in host.interface(r).addresses if ":" not in a][0] for r in resolvers]
+    if addresses:
+        config["dns"] = addresses
+    else:
+        config.pop("dns", None)
+    write_file(host, path, json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+
+def run(host, step):
+    return step(host) if callable(step) else host.check_output(step)
+
+
+SAVE = "iptables-save > /run/sbx-diag-iptables"
+RESTORE = "iptables-restore < /run/sbx-diag-iptables"
+
+CASES = [
+    Case("ip_forward_disabled", ["sysctl -w net.ipv4.ip_forward=0"], "deploy", ["host_network.ip_forward"]),
+    Case("forward_policy_drop_without_docker_rules", [SAVE, "iptables -P FORWARD DROP", "iptables -F FORWARD"],
+         "fix", [0, 1], cleanup=[RESTORE]),
+    Case("firewall_rule_drops_bridge", ["iptables -I DOCKER-USER -i docker0 -j DROP"], "fix", [0]),
+    Case("nat_masquerade_missing", [SAVE, "iptables -t nat -F POSTROUTING"], "fix", [0], cleanup=[RESTORE]),
+    Case("mtu_larger_than_path", ["ip link set eth0 mtu 1400"], "deploy", ["docker_daemon.mtu"],
+         cleanup=["ip link set eth0 mtu 1500"]),
+    # Containers get a resolver where nothing answers (the test host's own docker0 address).
+    Case("container_dns_failing", [lambda host: set_daemon_dns(host, ["docker0"]), "systemctl restart docker"],
+         "deploy", ["docker_daemon.dns"], cleanup=[lambda host: set_daemon_dns(host, []), "systemctl restart docker"]),
+    Case("ipv6_enabled_without_route",
+         ["sysctl -w net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.eth0.disable_ipv6=0",
+          "ip -6 addr add 2001:db8:5::2/64 dev eth0 nodad"],
+         "deploy", ["host_network.disable_ipv6"]),
+    Case("daemon_proxy_missing",
+         ["rm -f /etc/systemd/system/docker.service.d/http-proxy.conf", "systemctl daemon-reload", "systemctl restart docker"],
+         "deploy", ["docker_proxy.http_proxy", "docker_proxy.https_proxy", "docker_proxy.no_proxy"],
+         cleanup=["sed -i '/_PROXY=/d' /etc/environment"],
+         setup_overlay={"docker_proxy.http_proxy": PROXY, "docker_proxy.https_proxy": PROXY}),
+]
+
+
+def test_healthy_host_has_no_finding(probe_host, tmp_path):
+    assert diagnose(tmp_path) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.cause for c in CASES])
+def test_broken_host_names_the_cause_and_its_fix_removes_it(probe_host, converge, tmp_path, case):
+    host = probe_host
+    if case.setup_overlay:
+        host.check_output(f"printf 'HTTP_PROXY={PROXY}\\nHTTPS_PROXY={PROXY}\\n' >> /etc/environment")
+        code, _, err = converge(extra_group_vars=group_vars_overlay(tmp_path, case.setup_overlay))
+        assert code == 0, err
+    try:
+        assert case.cause not in [f.id for f in diagnose(tmp_path)], "the cause is there before breaking the host"
+        for step in case.breaks:
+            run(host, step)
+
+        found = diagnose(tmp_path)
+        assert found, f"{case.cause}: nothing found"
+        top = found[0]
+        assert top.id == case.cause, [f.id for f in found]
+
+        if case.repair == "fix":
+            for index in case.uses:
+                host.check_output(top.fix[index].removeprefix("sudo ").replace("; sudo ", "; "))
+        else:
+            assert set(case.uses) <= set(top.permanent), top.permanent
+            overlay = {key: top.permanent[key] for key in case.uses}
+            code, _, err = converge(extra_group_vars=group_vars_overlay(tmp_path, overlay))
+            assert code == 0, err
+        assert case.cause not in [f.id for f in diagnose(tmp_path)]
+    finally:
+        for step in case.cleanup:
+            run(host, step)
+        # Back to the scenario's own settings, so the next case starts from a healthy host.
+        code, _, err = converge()
+        assert code == 0, err
