@@ -20,7 +20,7 @@ from pyinfra import host, logger
 from pyinfra.api import deploy
 from pyinfra.api.operation import OperationMeta
 
-from roles.firewall.facts import FirewalldState, UfwStatus
+from roles.firewall.facts import DockerBridges, FirewalldState, UfwStatus
 from roles.firewall.operations import firewalld, ufw
 from roles.firewall.settings import FirewallSettings
 
@@ -51,7 +51,23 @@ def _firewalld(settings: FirewallSettings, interfaces: list[str]) -> list[Operat
     return metas
 
 
-def _ufw(settings: FirewallSettings, subnets: list[str]) -> list[OperationMeta]:
+def bridge_subnets(interfaces: list[str]) -> list[str]:
+    """Subnets Docker gave the listed bridges, except internal networks' (they must not route).
+
+    docker0's subnet is 172.17.0.0/16 only when that does not clash with a host route; reading
+    it from Docker covers the hosts where it is not (nested test hosts, corporate LANs).
+    """
+    bridges = host.get_fact(DockerBridges)
+    return [
+        subnet
+        for interface in interfaces
+        if interface in bridges and not bridges[interface]["internal"]
+        for subnet in bridges[interface]["subnets"]
+    ]
+
+
+def _ufw(settings: FirewallSettings, interfaces: list[str], subnets: list[str]) -> list[OperationMeta]:
+    subnets = _unique([*subnets, *bridge_subnets(interfaces)])
     metas = []
     if settings.ufw_forward_policy != "keep":
         metas.append(
@@ -76,9 +92,10 @@ def configure_firewall(
     + interfaces: Docker's bridges (docker0 and the sandbox bridges); firewall.extra_interfaces
       is appended
     + subnets: Docker subnets whose routed traffic UFW allows (docker0's, the sandbox egress
-      network's); firewall.extra_subnets is appended. Leave out networks that must not route
-      (the sandbox's internal network): Docker's isolation rules drop their traffic first today,
-      and an allow rule would only be a second door.
+      network's, as configured); firewall.extra_subnets is appended, and so are the subnets
+      Docker reports for the `interfaces` that exist already, internal networks excepted. Leave
+      out networks that must not route (the sandbox's internal network): Docker's isolation
+      rules drop their traffic first today, and an allow rule would only be a second door.
     """
     if not settings.manage or settings.backend == "none":
         host.noop("firewall: not managed (firewall.manage false or backend none)")
@@ -96,7 +113,7 @@ def configure_firewall(
     if settings.backend in ("auto", "ufw"):
         status = host.get_fact(UfwStatus)
         if status and status["active"]:
-            metas += _ufw(settings, subnets)
+            metas += _ufw(settings, interfaces, subnets)
         elif settings.backend == "ufw":
             host.noop("firewall: ufw is " + ("inactive" if status else "not installed"))
     if not metas:

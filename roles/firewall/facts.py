@@ -167,3 +167,41 @@ class UfwStatus(FactBase):
             elif match := _POLICY.match(line):
                 status["policies"][match[1].lower()] = match[2].upper()
         return status
+
+
+class DockerBridges(FactBase):
+    """Docker's bridge networks by bridge interface: {bridge: {"network", "internal", "subnets"}}.
+
+    Empty when docker is absent or its daemon does not answer (a fresh host mid-deploy), never an
+    error. A network without the com.docker.network.bridge.name option gets Docker's own bridge
+    name, br-<first 12 characters of its id>.
+    """
+
+    def requires_command(self) -> str:
+        return "docker"
+
+    @staticmethod
+    def default() -> dict:
+        return {}
+
+    def command(self) -> str:
+        template = (
+            '{{.Id}}|{{.Name}}|{{.Internal}}|{{index .Options "com.docker.network.bridge.name"}}|'
+            "{{range .IPAM.Config}}{{.Subnet}} {{end}}"
+        )
+        return (
+            "docker network ls -q --filter driver=bridge 2>/dev/null | while read -r id; do "
+            f"docker network inspect -f '{template}' \"$id\" 2>/dev/null; done; true"
+        )
+
+    def process(self, output: list[str]) -> dict:
+        bridges = {}
+        for line in output:
+            fields = line.split("|")
+            if len(fields) != 5:
+                continue
+            net_id, name, internal, bridge, subnets = fields
+            if not bridge or bridge == "<no value>":
+                bridge = f"br-{net_id[:12]}"
+            bridges[bridge] = {"network": name, "internal": internal == "true", "subnets": subnets.split()}
+        return bridges

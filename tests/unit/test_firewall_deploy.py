@@ -1,13 +1,16 @@
 """Which operations the Firewall deploy calls, for each backend state (faked facts)."""
 
 import logging
+from pathlib import Path
 
 import pytest
 from pyinfra.context import ctx_host, ctx_state
 
 from roles.firewall import deploy as firewall_deploy
+from roles.firewall.facts import DockerBridges
 from roles.firewall.settings import FirewallSettings
 
+FIXTURES = Path(__file__).parent / "fixtures" / "firewall"
 RUNNING = {"running": True, "default_zone": "public", "runtime": {"docker": {}}, "permanent": {"docker": {}}}
 STOPPED = {"running": False, "default_zone": None, "runtime": {}, "permanent": {}}
 ACTIVE = {"active": True, "policies": {"forward": "DROP"}, "rules": []}
@@ -56,11 +59,11 @@ class Recorder:
         return call
 
 
-def run(monkeypatch, settings, firewalld, ufw, interfaces=BRIDGES, subnets=SUBNETS):
+def run(monkeypatch, settings, firewalld, ufw, interfaces=BRIDGES, subnets=SUBNETS, bridges=None):
     calls = []
     monkeypatch.setattr(firewall_deploy, "firewalld", Recorder("firewalld", calls))
     monkeypatch.setattr(firewall_deploy, "ufw", Recorder("ufw", calls))
-    host = FakeHost({"FirewalldState": firewalld, "UfwStatus": ufw})
+    host = FakeHost({"FirewalldState": firewalld, "UfwStatus": ufw, "DockerBridges": bridges or {}})
     with ctx_state.use(object()), ctx_host.use(host):
         metas = firewall_deploy.configure_firewall._inner(settings, interfaces=interfaces, subnets=subnets)
     assert metas == calls  # every operation called is returned for change tracking
@@ -101,6 +104,14 @@ def test_extra_interfaces_and_subnets_appended_once(monkeypatch):
     sources = [kw["source"] for op, kw in calls if op == "ufw.route_allow"]
     assert interfaces == ["docker0", "sbx-int0", "sbx-egr0", "br-ci"]
     assert sources == ["172.17.0.0/16", "172.30.1.0/24", "10.99.0.0/16"]
+
+
+def test_subnets_docker_reports_for_the_bridges_are_added_except_internal_ones(monkeypatch):
+    bridges = DockerBridges().process((FIXTURES / "docker-bridges-debian12.txt").read_text().splitlines())
+    calls, _ = run(monkeypatch, FirewallSettings(), None, ACTIVE, subnets=["172.30.1.0/24"], bridges=bridges)
+    # docker0 got 172.18.0.0/16 on that host (172.17/16 was taken); sbx-int0 is internal; the
+    # network without a bridge name (br-27baeb0bf8d6) is not one of the interfaces.
+    assert [kw["source"] for op, kw in calls if op == "ufw.route_allow"] == ["172.30.1.0/24", "172.18.0.0/16"]
 
 
 def test_other_zone_than_dockers_is_warned_about(monkeypatch, caplog):

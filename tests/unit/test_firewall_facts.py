@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from roles.firewall.facts import FirewalldState, UfwStatus, parse_tuple, parse_zones
+from roles.firewall.facts import DockerBridges, FirewalldState, UfwStatus, parse_tuple, parse_zones
 
 FIXTURES = Path(__file__).parent / "fixtures" / "firewall"
 
@@ -86,3 +86,19 @@ def test_ufw_fact_needs_ufw():
 @pytest.mark.parametrize("line", ["### tuple ### too short", "-A ufw-user-input -p tcp --dport 22 -j ACCEPT", ""])
 def test_not_a_tuple(line):
     assert parse_tuple(line) is None
+
+
+def test_docker_bridges():
+    bridges = DockerBridges().process(captured("docker-bridges-debian12.txt"))
+    assert bridges == {
+        "docker0": {"network": "bridge", "internal": False, "subnets": ["172.18.0.0/16"]},
+        "br-27baeb0bf8d6": {"network": "plainnet", "internal": False, "subnets": ["172.19.0.0/16"]},
+        "sbx-egr0": {"network": "sandbox-egress", "internal": False, "subnets": ["172.30.1.0/24"]},
+        "sbx-int0": {"network": "sandbox-internal", "internal": True, "subnets": ["172.30.0.0/24"]},
+    }
+
+
+def test_docker_bridges_without_docker():
+    assert DockerBridges().requires_command() == "docker"
+    assert DockerBridges.default() == {}
+    assert DockerBridges().process([]) == {}
