@@ -16,6 +16,9 @@ def _gather(args) -> int:
         "resolve_name": args.resolve_name,
         "bridges": tuple(args.bridge) if args.bridge else None,
         "proxy_target": args.proxy_target,
+        "sandbox_network": args.sandbox_network,
+        "proxy_ip": args.proxy_address.rsplit(":", 1)[0] if args.proxy_address else None,
+        "proxy_port": int(args.proxy_address.rsplit(":", 1)[1]) if args.proxy_address else None,
         "probe_timeout": args.probe_timeout,
         "container_probes": False if args.no_container_probes else None,
     }
@@ -70,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     gather.add_argument("--resolve-name", help="name resolved from host and container (default: api.anthropic.com)")
     gather.add_argument("--bridge", action="append", help="bridge to check (repeat; default: docker0 + sandbox bridges)")
     gather.add_argument("--proxy-target", help="host:port the sandbox proxy is asked to CONNECT to")
+    gather.add_argument("--sandbox-network", help="network the proxy probe runs on (default: sandbox_network.internal_network)")
+    gather.add_argument("--proxy-address", help="IP:PORT of the egress proxy (default: sandbox_network.proxy_ip/proxy_port)")
     gather.add_argument("--probe-timeout", type=int, help="seconds per container probe (default 20)")
     gather.add_argument("--no-container-probes", action="store_true", help="host facts only; start no container")
     gather.add_argument("--sudo", action="store_true", help="run fact commands with sudo (non-root SSH users)")

@@ -50,7 +50,7 @@ def compare_text(result: dict) -> str:
     broken, working = result["broken"], result["working"]
     out = [f"broken: {broken}    working: {working}", ""]
     if result["findings"]:
-        out.append(f"Known causes on {broken}, most likely first ({'*' } = not on {working}):")
+        out.append(f"Known causes on {broken}, most likely first (* = not on {working}):")
         for i, item in enumerate(result["findings"], 1):
             mark = "*" if item["only_on_broken"] else " "
             out.append(mark + finding_text(item["finding"], i)[0:])

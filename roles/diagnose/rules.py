@@ -264,7 +264,7 @@ def mtu_larger_than_path(report: dict) -> list[Finding]:
         evidence={"uplink": uplink, "uplink mtu": path_mtu, "larger than the uplink": too_big,
                   "daemon_json.mtu": _daemon_json(report).get("mtu")},
         fix=[f'/etc/docker/daemon.json: {{"mtu": {path_mtu}}}, then: sudo systemctl restart docker',
-             f"user-defined networks (the sandbox's): recreate with -o com.docker.network.driver.mtu={path_mtu}"],
+             f"user-defined networks: recreate with -o com.docker.network.driver.mtu={path_mtu} (the sandbox's follow docker_daemon.mtu)"],
         permanent={"docker_daemon.mtu": path_mtu},
         seed=SEED_001.format(4, "MTU mismatch"),
         notes=["daemon.json's mtu applies to the default bridge only; user-defined networks take the network option."],
