@@ -18,7 +18,8 @@ from pyinfra.facts import iptables as iptables_facts
 from pyinfra.facts import server
 
 from roles.diagnose.facts import docker as daemon_facts
-from roles.diagnose.facts import environment, firewall, network, probes
+from roles.diagnose.facts import environment, network, probes
+from roles.firewall import facts as firewall_facts
 from roles.diagnose.options import ProbeOptions
 
 SCHEMA = "sandbox-host.diagnose/1"
@@ -114,6 +115,50 @@ def _iptables(host) -> dict:
     return result
 
 
+def firewalld_summary(state, bridges) -> dict:
+    """The firewall role's FirewalldState, reduced to what the rules read: the zone each bridge
+    is in at runtime (an unbound interface falls in the default zone) and each zone's target."""
+    if not isinstance(state, dict):
+        return {"status": "absent"}
+    if state.get("error"):
+        return {"status": "error", "error": state["error"]}
+    if not state.get("running"):
+        return {"status": "not running"}
+    runtime = state.get("runtime") or {}
+    bound = {iface: zone for zone, conf in runtime.items() for iface in conf.get("interfaces") or []}
+    zones = {bridge: bound.get(bridge) or state.get("default_zone") for bridge in bridges}
+    return {
+        "status": "running",
+        "default_zone": state.get("default_zone"),
+        "zones": zones,
+        "bound": {bridge: bridge in bound for bridge in bridges},
+        "zone_targets": {zone: conf.get("target") for zone, conf in runtime.items() if zone in zones.values()},
+    }
+
+
+_UFW_POLICY = {"DROP": "deny", "REJECT": "reject", "ACCEPT": "allow"}
+
+
+def ufw_summary(status) -> dict:
+    """The firewall role's UfwStatus as {status, defaults: {routed: deny|reject|allow}, rules}."""
+    if not isinstance(status, dict):
+        return {"status": "absent"}
+    if status.get("error"):
+        return {"status": "error", "error": status["error"]}
+    policies = status.get("policies") or {}
+    rules = [
+        " ".join(str(x) for x in (("route:" if r["route"] else "") + r["action"], r["proto"], "from", r["src"], "to",
+                                  r["dst"], "in", r.get("interface_in") or "any", "out", r.get("interface_out") or "any"))
+        for r in status.get("rules") or []
+    ]
+    return {
+        "status": "active" if status.get("active") else "inactive",
+        "defaults": {name: _UFW_POLICY.get(policies[key], policies[key].lower())
+                     for name, key in (("incoming", "input"), ("outgoing", "output"), ("routed", "forward")) if key in policies},
+        "rules": rules,
+    }
+
+
 def _system(host) -> dict:
     os_release = _fact(host, server.OsRelease) or {}
     return {
@@ -144,8 +189,8 @@ def gather_host(host, options: ProbeOptions) -> dict:
         "docker_unit": _fact(host, daemon_facts.DockerUnitEnvironment),
         "iptables": _iptables(host),
         "nftables": _fact(host, network.NftForwardChains),
-        "firewalld": _fact(host, firewall.Firewalld, interfaces=tuple(options.bridges)),
-        "ufw": _fact(host, firewall.Ufw),
+        "firewalld": firewalld_summary(_fact(host, firewall_facts.FirewalldState), options.bridges),
+        "ufw": ufw_summary(_fact(host, firewall_facts.UfwStatus)),
     }
     runtimes = ((report["docker"].get("info") or {}).get("Runtimes")) or {}
     runsc_path = runtimes.get(options.runsc_runtime) or "runsc"

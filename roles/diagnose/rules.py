@@ -437,16 +437,19 @@ def firewalld_bridge_not_trusted(report: dict) -> list[Finding]:
     for bridge in bridges:
         zone = (fw.get("zones") or {}).get(bridge)
         target = (fw.get("zone_targets") or {}).get(zone) if zone else None
-        if zone == "docker" or target == "ACCEPT":
+        if target == "ACCEPT":
             continue
         found.append(Finding(
             id="firewalld_bridge_not_trusted",
-            title=f"firewalld: {bridge} is in zone {zone or '(none)'} which does not accept its traffic",
+            title=f"firewalld: {bridge} is in zone {zone or '(none)'} (target {target or 'default'}), which does not pass its traffic",
             severity="high", likelihood=85,
-            why="firewalld's zones are evaluated in nftables before Docker's rules; a bridge in a zone with a default/REJECT target has its forwarded traffic rejected.",
-            evidence={"bridge": bridge, "zone": zone, "zone target": target, "zones": fw.get("zones")},
-            fix=[f"sudo firewall-cmd --permanent --zone=trusted --add-interface={bridge}", "sudo firewall-cmd --reload"],
-            permanent={"firewall.manage": True, "firewall.backend": "firewalld", "firewall.firewalld_zone": "trusted"},
+            why="firewalld's zones are evaluated in nftables besides Docker's rules; forwarded traffic of a bridge in a zone whose target is not ACCEPT is rejected.",
+            evidence={"bridge": bridge, "zone": zone, "bound explicitly": (fw.get("bound") or {}).get(bridge),
+                      "zone target": target, "default zone": fw.get("default_zone")},
+            fix=[f"sudo firewall-cmd --permanent --zone=docker --add-interface={bridge} && sudo firewall-cmd --reload",
+                 "(seed 001 says zone trusted; Docker >= 20.10 refuses to start with docker0 outside its own "
+                 "`docker` zone: ZONE_CONFLICT)"],
+            permanent={"firewall.manage": True, "firewall.backend": "firewalld", "firewall.firewalld_zone": "docker"},
             seed=SEED_001.format(2, "Firewall blocking container traffic"),
         ))
     return found
@@ -457,8 +460,8 @@ def ufw_routed_traffic_denied(report: dict) -> list[Finding]:
     if ufw.get("status") != "active" or (ufw.get("defaults") or {}).get("routed") not in ("deny", "reject"):
         return []
     subnets = [s for n in _bridge_networks(report) for s in _v4_subnets(n)] or ["172.17.0.0/16"]
-    rules = " ".join(ufw.get("rules") or [])
-    missing = [s for s in subnets if s not in rules]
+    routed = [r for r in ufw.get("rules") or [] if r.startswith("route:allow")]
+    missing = [s for s in subnets if not any(f"from {s} " in r for r in routed)]
     if not missing:
         return []
     # Docker's FORWARD rules usually sit before UFW's chains: if the walker says the bridge's
@@ -471,8 +474,9 @@ def ufw_routed_traffic_denied(report: dict) -> list[Finding]:
         why="UFW's routed policy applies to everything a container sends out; when Docker's own accepts are missing or placed after UFW's chains, container traffic is dropped.",
         evidence={"ufw defaults": ufw.get("defaults"), "docker subnets without a rule": missing,
                   "iptables verdict for the bridges": "ACCEPT (Docker's rules come first)" if accepted else "not ACCEPT"},
-        fix=[f"sudo ufw allow from {s}" for s in missing] + [f"sudo ufw route allow from {s}" for s in missing],
-        permanent={"firewall.manage": True, "firewall.backend": "ufw", "firewall.extra_subnets": "subnets the deploy does not know about"},
+        fix=[f"sudo ufw route allow from {s}" for s in missing] + [f"(seed 001: sudo ufw allow from {missing[0]}; that opens the host's own ports, route allow is what forwarding needs)"],
+        permanent={"firewall.manage": True, "firewall.backend": "ufw", "firewall.ufw_forward_policy": "deny",
+                   "firewall.extra_subnets": "subnets the deploy does not know about"},
         seed=SEED_001.format(2, "Firewall blocking container traffic"),
     )]
 

@@ -1,10 +1,13 @@
 """diagnose facts: commands stay read-only and exit 0, outputs (captured from real hosts) parse to
 the report's shape, and a missing tool reads as "absent" instead of failing the host."""
 
+from pathlib import Path
+
 import pytest
 
-from roles.diagnose import forwarding, procnet
-from roles.diagnose.facts import ABSENT, docker, environment, firewall, network, probes
+from roles.diagnose import forwarding, gather, procnet
+from roles.diagnose.facts import ABSENT, docker, environment, network, probes
+from roles.firewall import facts as firewall_facts
 
 # /proc/net/route and /proc/net/ipv6_route as captured on this project's dev machine.
 ROUTE = """Iface	Destination	Gateway 	Flags	RefCnt	Use	Metric	Mask		MTU	Window	IRTT
@@ -143,17 +146,34 @@ def test_sandbox_proxy_probe():
     assert refused["proxy_reachable"] is False and refused["connect_status"] is None
 
 
-def test_firewalld_and_ufw():
-    fw = firewall.Firewalld().process(["##state running", "##if docker0 public", "##if sbx-egr0 -", "##target public default"])
-    assert fw == {"status": "running", "zones": {"docker0": "public", "sbx-egr0": None}, "zone_targets": {"public": "default"}}
-    assert firewall.Firewalld().process(["##state not running"])["status"] == "not running"
-    ufw = firewall.Ufw().process([
-        "Status: active", "Logging: on (low)", "Default: deny (incoming), allow (outgoing), deny (routed)", "New profiles: skip", "",
-        "To                         Action      From", "--                         ------      ----",
-        "22/tcp                     ALLOW IN    Anywhere",
-    ])
-    assert ufw == {"status": "active", "defaults": {"incoming": "deny", "outgoing": "allow", "routed": "deny"},
-                   "rules": ["22/tcp ALLOW IN Anywhere"]}
+FIREWALL_FIXTURES = Path(__file__).parent / "fixtures" / "firewall"
+
+
+def _captured(fact, name):
+    # Outputs captured by the firewall role on real firewalld/UFW test hosts (see its README).
+    return fact.process((FIREWALL_FIXTURES / name).read_text().splitlines())
+
+
+def test_firewalld_summary_from_a_real_host():
+    state = _captured(firewall_facts.FirewalldState(), "firewalld-debian12-docker-zone.txt")
+    summary = gather.firewalld_summary(state, ["docker0", "sbx-egr0"])
+    assert summary["status"] == "running"
+    assert summary["zones"]["docker0"] == "docker" and summary["zone_targets"]["docker"] == "ACCEPT"
+    # An interface bound to no zone is in the default zone.
+    assert summary["zones"]["sbx-egr0"] == "public" and summary["bound"]["sbx-egr0"] is False
+    stopped = _captured(firewall_facts.FirewalldState(), "firewalld-debian12-stopped.txt")
+    assert gather.firewalld_summary(stopped, ["docker0"]) == {"status": "not running"}
+    assert gather.firewalld_summary(None, ["docker0"]) == {"status": "absent"}
+
+
+def test_ufw_summary_from_a_real_host():
+    summary = gather.ufw_summary(_captured(firewall_facts.UfwStatus(), "ufw-debian12-active-route-rules.txt"))
+    assert summary["status"] == "active"
+    assert summary["defaults"] == {"incoming": "deny", "outgoing": "allow", "routed": "deny"}
+    assert "route:allow any from 172.18.0.0/16 to 0.0.0.0/0 in docker0 out any" in summary["rules"]
+    inactive = gather.ufw_summary(_captured(firewall_facts.UfwStatus(), "ufw-debian12-inactive.txt"))
+    assert inactive["status"] == "inactive"
+    assert gather.ufw_summary(None) == {"status": "absent"}
 
 
 def test_nft_forward_chains_from_json():
@@ -171,7 +191,7 @@ def test_nft_forward_chains_from_json():
 
 def test_every_fact_command_exits_zero_when_its_tool_is_missing():
     # pyinfra fails a host whose fact exits non-zero; absent tools must read as "absent" instead.
-    for command in (docker.DockerUnitEnvironment().command(), network.NftForwardChains().command(), firewall.Ufw().command(),
+    for command in (docker.DockerUnitEnvironment().command(), network.NftForwardChains().command(),
                     docker.RunscVersion().command(), probes.ContainerProbe().command("img", "example.org")):
         assert command.rstrip().endswith("true"), command
         assert ABSENT in command

@@ -333,3 +333,20 @@ def test_idle_bridge_keeps_its_creation_mtu_without_a_finding():
     assert rules.run_rules(r) == []
     r["network"]["links"]["veth0"] = {"mtu": 1500, "state": "up", "master": "docker0"}
     assert ids(r) == ["mtu_larger_than_path"]
+
+
+def test_firewall_front_ends_that_pass_dockers_bridges_are_fine():
+    r = healthy()
+    r["firewalld"] = {"status": "running", "default_zone": "public", "zones": {"docker0": "docker"},
+                      "bound": {"docker0": True}, "zone_targets": {"docker": "ACCEPT"}}
+    r["ufw"] = {"status": "active", "defaults": {"routed": "deny"},
+                "rules": ["route:allow any from 172.17.0.0/16 to 0.0.0.0/0 in any out any"]}
+    assert rules.run_rules(r) == []
+
+
+def test_firewalld_fix_uses_dockers_zone_not_the_seeds_trusted():
+    r = healthy()
+    firewalld_public_zone(r)
+    finding = rules.run_rules(r)[0]
+    assert finding.fix[0].startswith("sudo firewall-cmd --permanent --zone=docker --add-interface=docker0")
+    assert finding.permanent["firewall.firewalld_zone"] == "docker"
