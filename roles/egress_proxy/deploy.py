@@ -37,9 +37,7 @@ def egress_proxy(settings: EgressProxySettings, network: SandboxNetworkSettings,
         return []
     port = network.proxy_port
     files = squid.build_context(settings, port=port, client_subnet=network.internal_subnet)
-    dockerfile = images.render_dockerfile(
-        squid.TEMPLATES / "Dockerfile.j2", image_settings, port=port, listen_ipv6=settings.listen_ipv6
-    )
+    dockerfile = images.render_dockerfile(squid.TEMPLATES / "Dockerfile.j2", image_settings, port=port)
     built = images.build(image_settings, settings.image, dockerfile, files=files, name=f"Image {settings.image} built")
     running = operations.container(
         name=f"Container {settings.container_name} at {network.proxy_ip}:{port}",

@@ -69,8 +69,9 @@ class EgressProxySettings(Section):
     allowed_connect_ports: list[Port] = Field(default=[443], min_length=1)
     # Ports plain-http requests may go to (allowed names only). [] refuses plain http entirely.
     allowed_http_ports: list[Port] = [80]
-    # Also listen on [::]:port (seed 004: clients that connect over IPv6 must not get a refused
-    # port). Harmless where the proxy's namespace has no IPv6: Squid then keeps the IPv4 listener.
+    # Listen dual-stack where the proxy's namespace has IPv6 (seed 004: a client that connects
+    # over IPv6 must not find the port closed); IPv4 only where it has none (the default
+    # sandbox networks). false: IPv4 only, always.
     listen_ipv6: bool = True
     # Resource limits of the proxy container.
     memory: str = Field(default="256m", pattern=r"^[0-9]+[kmg]$")

@@ -9,7 +9,6 @@ import jinja2
 from roles.egress_proxy.settings import EgressProxySettings
 
 TEMPLATES = Path(__file__).parent / "templates"
-FILES = Path(__file__).parent / "files"
 
 
 def squid_domains(domains: list[str]) -> list[str]:
@@ -29,13 +28,7 @@ def squid_domains(domains: list[str]) -> list[str]:
 
 def build_context(settings: EgressProxySettings, port: int, client_subnet: str) -> dict[str, str]:
     """The proxy image's context files (the Dockerfile aside)."""
-    files = {
-        "squid.conf": render(settings, port, client_subnet),
-        "entrypoint.sh": (FILES / "entrypoint.sh").read_text(),
-    }
-    if settings.listen_ipv6:
-        files["listen-ipv6.conf"] = f"http_port [::]:{port}\n"
-    return files
+    return {"squid.conf": render(settings, port, client_subnet)}
 
 
 def render(settings: EgressProxySettings, port: int, client_subnet: str) -> str:
@@ -49,6 +42,7 @@ def render(settings: EgressProxySettings, port: int, client_subnet: str) -> str:
     )
     return env.get_template("squid.conf.j2").render(
         port=port,
+        listen_ipv6=settings.listen_ipv6,
         visible_hostname=settings.container_name,
         client_subnet=client_subnet,
         connect_ports=sorted(set(settings.allowed_connect_ports)),

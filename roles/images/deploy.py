@@ -21,10 +21,12 @@ def base_image(settings: ImagesSettings):
     )
 
 
-def render_dockerfile(template: Path, settings: ImagesSettings, **variables) -> str:
-    """Render a Dockerfile template with ``base_image`` and ``extra_ca`` (the CA lines) filled in."""
+def render_dockerfile(template: Path | str, settings: ImagesSettings, **variables) -> str:
+    """Render a Dockerfile template (a file, or the template's text) with ``base_image`` and
+    ``extra_ca`` (the CA lines) filled in."""
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
-    return env.from_string(template.read_text()).render(
+    text = template.read_text() if isinstance(template, Path) else template
+    return env.from_string(text).render(
         base_image=settings.base_image,
         extra_ca=operations.extra_ca_dockerfile(settings.extra_ca_certificates),
         **variables,

@@ -1,17 +1,35 @@
 """Test deploy: base image, sandbox networks, egress proxy, with the settings of the inventory's
-groups (tests/host/test_egress_proxy.py layers its own group_vars over the repo's).
+groups (tests/host/test_egress_proxy.py layers its own group_vars over the repo's), plus the
+tests' own tools image.
 
     SANDBOX_HOST_GROUP_VARS=group_vars:<test dir> pyinfra -y inventories/dev.py tests/host/sandbox_egress_deploy.py
 """
 
 from pyinfra import host
+from pyinfra.api import deploy
 
 from roles.common import config
 from roles.egress_proxy.deploy import egress_proxy
-from roles.images.deploy import base_image
+from roles.images import deploy as images
 from roles.sandbox_network.deploy import sandbox_networks
 
+# The tests' client and "outside" web server: curl and busybox (httpd), on the same base image.
+TEST_TOOLS_IMAGE = "sbxtest-tools"
+TEST_TOOLS_DOCKERFILE = """FROM {{ base_image }}
+{{ extra_ca }}
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl busybox \\
+ && rm -rf /var/lib/apt/lists/* && mkdir /www && echo allowed-ok > /www/index.html
+"""
+
+
+@deploy("Test tools image")
+def test_tools(image_settings):
+    dockerfile = images.render_dockerfile(TEST_TOOLS_DOCKERFILE, image_settings)
+    return images.build(image_settings, TEST_TOOLS_IMAGE, dockerfile)
+
+
 settings = config.load(host.groups)
-base_image(settings.images)
+images.base_image(settings.images)
 sandbox_networks(settings.sandbox_network, mtu=settings.docker_daemon.mtu)
 egress_proxy(settings.egress_proxy, settings.sandbox_network, settings.images)
+test_tools(settings.images)
