@@ -446,7 +446,8 @@ def firewalld_bridge_not_trusted(report: dict) -> list[Finding]:
             why="firewalld's zones are evaluated in nftables besides Docker's rules; forwarded traffic of a bridge in a zone whose target is not ACCEPT is rejected.",
             evidence={"bridge": bridge, "zone": zone, "bound explicitly": (fw.get("bound") or {}).get(bridge),
                       "zone target": target, "default zone": fw.get("default_zone")},
-            fix=[f"sudo firewall-cmd --permanent --zone=docker --add-interface={bridge} && sudo firewall-cmd --reload",
+            # Runtime and permanent, no --reload: a reload unbinds docker0, which dockerd binds at runtime only.
+            fix=[f"sudo firewall-cmd --zone=docker --change-interface={bridge} && sudo firewall-cmd --permanent --zone=docker --change-interface={bridge}",
                  "(seed 001 says zone trusted; Docker >= 20.10 refuses to start with docker0 outside its own "
                  "`docker` zone: ZONE_CONFLICT)"],
             permanent={"firewall.manage": True, "firewall.backend": "firewalld", "firewall.firewalld_zone": "docker"},

@@ -348,5 +348,5 @@ def test_firewalld_fix_uses_dockers_zone_not_the_seeds_trusted():
     r = healthy()
     firewalld_public_zone(r)
     finding = rules.run_rules(r)[0]
-    assert finding.fix[0].startswith("sudo firewall-cmd --permanent --zone=docker --add-interface=docker0")
+    assert finding.fix[0].startswith("sudo firewall-cmd --zone=docker --change-interface=docker0")
     assert finding.permanent["firewall.firewalld_zone"] == "docker"
