@@ -32,9 +32,8 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _firewalld(settings: FirewallSettings, interfaces: list[str]) -> list[OperationMeta]:
+def _firewalld(settings: FirewallSettings, state: dict, interfaces: list[str]) -> list[OperationMeta]:
     zone = settings.firewalld_zone
-    state = host.get_fact(FirewalldState)
     if zone != DOCKER_ZONE and DOCKER_ZONE in state["permanent"]:
         logger.warning(
             f"{host.print_prefix}firewall.firewalld_zone is {zone!r} but dockerd manages a "
@@ -107,7 +106,7 @@ def configure_firewall(
     if settings.backend in ("auto", "firewalld"):
         state = host.get_fact(FirewalldState)
         if state and state["running"]:
-            metas += _firewalld(settings, interfaces)
+            metas += _firewalld(settings, state, interfaces)
         elif settings.backend == "firewalld":
             host.noop("firewall: firewalld is " + ("not running" if state else "not installed"))
     if settings.backend in ("auto", "ufw"):
