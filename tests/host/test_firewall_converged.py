@@ -1,0 +1,107 @@
+"""testinfra checks of the firewall role on a converged host (Molecule firewalld/ufw scenarios,
+or `pytest --hosts=ssh://root@host tests/host/test_firewall_converged.py` after a rollout).
+
+Each check applies to the backend that is running on the host and skips otherwise; the checks
+with real traffic, dockerd restarts and broken-then-repaired hosts are in test_firewall.py.
+"""
+
+import pytest
+
+from roles.firewall.deploy import DOCKER_ZONE
+from roles.firewall.facts import parse_tuple
+
+SANDBOX_HOST_COMMENT = "sandbox-host"
+
+
+def bridges(settings):
+    names = ["docker0", *settings.firewall.extra_interfaces]
+    if settings.sandbox_network.enabled:
+        names += [settings.sandbox_network.internal_bridge, settings.sandbox_network.egress_bridge]
+    return names
+
+
+@pytest.fixture
+def firewalld(host, settings):
+    if not settings.firewall.manage or settings.firewall.backend in ("none", "ufw"):
+        pytest.skip("firewalld is not managed by this config")
+    if host.run("firewall-cmd --state").rc != 0:
+        pytest.skip("firewalld is not running on this host")
+    return settings.firewall.firewalld_zone
+
+
+@pytest.fixture
+def ufw_rules(host, settings):
+    if not settings.firewall.manage or settings.firewall.backend in ("none", "firewalld"):
+        pytest.skip("UFW is not managed by this config")
+    if "Status: active" not in host.run("LC_ALL=C ufw status").stdout:
+        pytest.skip("UFW is not active on this host")
+    text = host.check_output("cat /etc/ufw/user.rules /etc/ufw/user6.rules")
+    return [rule for rule in map(parse_tuple, text.splitlines()) if rule]
+
+
+@pytest.mark.firewalld
+def test_bridges_bound_at_runtime_and_permanently(host, settings, firewalld):
+    for bridge in bridges(settings):
+        runtime = host.run(f"firewall-cmd --get-zone-of-interface={bridge}").stdout.strip()
+        permanent = host.run(f"firewall-cmd --permanent --get-zone-of-interface={bridge}").stdout.strip()
+        assert (runtime, permanent) == (firewalld, firewalld), bridge
+
+
+@pytest.mark.firewalld
+def test_zone_accepts(host, firewalld):
+    assert host.check_output(f"firewall-cmd --permanent --zone={firewalld} --get-target") == "ACCEPT"
+
+
+@pytest.mark.firewalld
+def test_bindings_survive_reload(host, settings, firewalld):
+    host.check_output("firewall-cmd --reload")
+    for bridge in bridges(settings):
+        assert host.run(f"firewall-cmd --get-zone-of-interface={bridge}").stdout.strip() == firewalld, bridge
+
+
+@pytest.mark.firewalld
+def test_docker_zone_is_used_when_docker_has_one(host, settings, firewalld):
+    # dockerd >= 20.10 refuses to start while docker0 sits in another zone than its own.
+    if host.run(f"firewall-cmd --permanent --info-zone={DOCKER_ZONE}").rc == 0:
+        assert firewalld == DOCKER_ZONE
+
+
+def docker0_subnet(host):
+    return host.check_output("docker network inspect -f '{{(index .IPAM.Config 0).Subnet}}' bridge")
+
+
+@pytest.mark.ufw
+def test_route_rules_for_the_docker_subnets(host, settings, ufw_rules):
+    wanted = {docker0_subnet(host), *settings.firewall.extra_subnets}
+    if settings.sandbox_network.enabled:
+        wanted.add(settings.sandbox_network.egress_subnet)
+    routed = {rule["src"] for rule in ufw_rules if rule["route"] and rule["action"] == "allow"}
+    assert wanted <= routed
+
+
+@pytest.mark.ufw
+def test_internal_network_not_routed(host, settings, ufw_rules):
+    if settings.sandbox_network.enabled:
+        assert settings.sandbox_network.internal_subnet not in {rule["src"] for rule in ufw_rules if rule["route"]}
+
+
+@pytest.mark.ufw
+def test_no_host_port_opened(ufw_rules):
+    assert [rule for rule in ufw_rules if rule["comment"] == SANDBOX_HOST_COMMENT and not rule["route"]] == []
+
+
+@pytest.mark.ufw
+def test_forward_policy(host, settings, ufw_rules):
+    policy = settings.firewall.ufw_forward_policy
+    if policy != "keep":
+        wanted = {"allow": "ACCEPT", "deny": "DROP", "reject": "REJECT"}[policy]
+        assert f'DEFAULT_FORWARD_POLICY="{wanted}"' in host.file("/etc/default/ufw").content_string
+
+
+@pytest.mark.ufw
+def test_rules_survive_ufw_reload(host, ufw_rules):
+    host.check_output("ufw reload")
+    chain = host.check_output("iptables -S ufw-user-forward")
+    for rule in ufw_rules:
+        if rule["route"] and rule["comment"] == SANDBOX_HOST_COMMENT and ":" not in rule["src"]:
+            assert f"-s {rule['src']} -j ACCEPT" in chain
