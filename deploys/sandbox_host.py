@@ -17,6 +17,7 @@ from roles.docker_engine.deploy import docker_engine
 from roles.docker_proxy.deploy import docker_proxy
 from roles.gvisor import deploy as gvisor
 from roles.host_network.deploy import host_network
+from roles.images import deploy as images
 
 # Every group_vars file is validated before any operation is planned, so a bad value in any
 # group stops the run before a host is touched.
@@ -27,18 +28,16 @@ init = host.get_fact(InitSystem)
 docker_engine(settings.docker_engine)
 host_network(settings.host_network)
 
-runsc_installed, runtimes, default_runtime = None, None, None
-if settings.gvisor.enabled:
-    runsc_installed, runtimes, _ = gvisor.install(settings.gvisor)
-    default_runtime = settings.gvisor.runtime_name if settings.gvisor.default_runtime else None
+runsc_installed = gvisor.install(settings.gvisor) if settings.gvisor.enabled else None
 daemon_config = docker_daemon(
     settings.docker_daemon,
-    runtimes=runtimes,
-    default_runtime=default_runtime,
+    runtimes=gvisor.daemon_runtime_options(settings.gvisor) if settings.gvisor.enabled else None,
     released={"default-runtime": settings.gvisor.runtime_name},
 )
 daemon_proxy = docker_proxy(settings.docker_proxy, init)
 restart_if_changed(settings.docker_daemon, init, daemon_config, daemon_proxy)
+
+base_image = images.base_image(settings.images)
 
 if settings.gvisor.enabled:
     gvisor.smoke_run(

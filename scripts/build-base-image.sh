@@ -12,7 +12,8 @@ if [[ -z "${REBUILD:-}" ]] && docker image inspect "$image" >/dev/null 2>&1; the
   exit 0
 fi
 
-mirror=${DEBIAN_MIRROR:-$(grep -rhoE '^(URIs:|deb) +https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
+# The Debian mirror this machine's apt uses (one-line or deb822 sources), else Debian's CDN.
+mirror=${DEBIAN_MIRROR:-$( { grep -rhoE '^(URIs:|deb) +https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null || true; } \
   | grep -oE 'https?://[^ ]+' | head -n1)}
 mirror=${mirror:-http://deb.debian.org/debian}
 

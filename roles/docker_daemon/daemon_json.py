@@ -15,9 +15,8 @@ from roles.docker_daemon.settings import DockerDaemonSettings
 MERGED_MAPPINGS = ("log-opts", "runtimes")
 
 
-def managed_options(settings: DockerDaemonSettings, runtimes: dict[str, dict] | None = None,
-                    default_runtime: str | None = None) -> dict[str, Any]:
-    """The daemon.json keys this configuration owns, with their values."""
+def managed_options(settings: DockerDaemonSettings) -> dict[str, Any]:
+    """The daemon.json keys this configuration owns, with their values (runtimes: gvisor role)."""
     options: dict[str, Any] = {
         "ipv6": settings.ipv6,
         "log-driver": settings.log_driver,
@@ -38,10 +37,6 @@ def managed_options(settings: DockerDaemonSettings, runtimes: dict[str, dict] | 
         options["default-address-pools"] = [
             {"base": pool.base, "size": pool.size} for pool in settings.default_address_pools
         ]
-    if runtimes:
-        options["runtimes"] = runtimes
-    if default_runtime:
-        options["default-runtime"] = default_runtime
     options.update(settings.extra)
     return options
 

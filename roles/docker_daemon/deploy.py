@@ -8,18 +8,19 @@ from roles.docker_daemon.settings import DockerDaemonSettings
 
 
 @deploy("Docker daemon config")
-def docker_daemon(settings: DockerDaemonSettings, runtimes: dict | None = None,
-                  default_runtime: str | None = None, released: dict | None = None):
-    """Write the managed keys of daemon.json (runtimes come from the gvisor role).
+def docker_daemon(settings: DockerDaemonSettings, runtimes=None, released: dict | None = None):
+    """Write the managed keys of daemon.json.
 
-    Returns the operation; pass it to ``restart_if_changed``.
+    ``runtimes``: a callable returning the runtime keys (gvisor.daemon_runtime_options), called
+    when the operation runs, after runsc is installed. Returns the operation; pass it to
+    ``restart_if_changed``.
     """
-    managed = daemon_json.managed_options(settings, runtimes, default_runtime)
     return operations.config(
         name=f"Merge managed settings into {settings.path}",
         path=settings.path,
-        managed=managed,
+        managed=daemon_json.managed_options(settings),
         released=released,
+        managed_later=runtimes,
     )
 
 

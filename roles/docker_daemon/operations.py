@@ -19,8 +19,12 @@ FAILED = ".sandbox-host.failed"  # a config dockerd would not start with, kept f
 
 
 @operation()
-def config(path: str, managed: dict, released: dict | None = None):
+def config(path: str, managed: dict, released: dict | None = None, managed_later=None):
     """Merge ``managed`` keys into daemon.json at ``path``; other keys stay as the host has them.
+
+    ``managed_later``: a callable returning more managed keys, called when the operation runs
+    rather than when the deploy is planned, for keys that depend on what earlier operations
+    installed (the runsc runtime's arguments depend on the runsc apt put there).
 
     The new file is staged next to the old one, checked (`dockerd --validate` where this Docker
     has it, else our own checks), and the old one kept as ``path + BACKUP`` for
@@ -28,6 +32,8 @@ def config(path: str, managed: dict, released: dict | None = None):
     """
     lines = host.get_fact(FileContents, path=path)
     current = "\n".join(lines) + "\n" if lines is not None else None
+    if managed_later is not None:
+        managed = {**managed, **managed_later()}
     try:
         merged = daemon_json.merge(daemon_json.parse(current, path), managed, released)
     except ValueError as exc:

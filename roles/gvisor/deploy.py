@@ -30,10 +30,29 @@ def runtime_args(settings: GvisorSettings, bug: dict) -> tuple[list[str], str | 
     return args + list(settings.extra_runtime_args), notice
 
 
+def daemon_runtime_options(settings: GvisorSettings):
+    """A callable for docker_daemon(runtimes=...): the runsc runtime entry (and default-runtime).
+
+    Called when daemon.json is written, after runsc is installed, so the bug check sees the
+    runsc that will actually run.
+    """
+
+    def options() -> dict:
+        args, notice = runtime_args(settings, host.get_fact(RunscNetworkBug))
+        if notice:
+            logger.warning("%s%s", host.print_prefix, notice)
+        entry = {"path": settings.runsc_path, **({"runtimeArgs": args} if args else {})}
+        keys = {"runtimes": {settings.runtime_name: entry}}
+        if settings.default_runtime:
+            keys["default-runtime"] = settings.runtime_name
+        return keys
+
+    return options
+
+
 @deploy("gVisor runtime")
 def install(settings: GvisorSettings):
-    """Install runsc; return (install op or None, the daemon.json runtimes entry, notice)."""
-    bug = host.get_fact(RunscNetworkBug)
+    """Install runsc from the configured source; returns the install operation (None if present)."""
     installed = None
     if "runsc" not in host.get_fact(DebPackages):
         if settings.source == "gvisor_repo":
@@ -45,13 +64,7 @@ def install(settings: GvisorSettings):
                 filename="gvisor",
             )
         installed = apt.packages(name=f"Install runsc ({settings.source})", packages=["runsc"], update=True)
-    args, notice = runtime_args(settings, bug)
-    if notice:
-        logger.warning("%s: %s", host.name, notice)
-    entry = {"path": settings.runsc_path}
-    if args:
-        entry["runtimeArgs"] = args
-    return installed, {settings.runtime_name: entry}, notice
+    return installed
 
 
 SMOKE_SCRIPT = r"""
