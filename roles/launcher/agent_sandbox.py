@@ -379,14 +379,30 @@ def _describe(probe: dict) -> str:
     return f"curl exit {probe['exit']}: {probe['stderr'] or 'no response'}"
 
 
+# What connecting to ::1 says when IPv6 is off in the sandbox's network stack.
+_IPV6_OFF_ERRORS = ("cannot assign requested address", "network is unreachable", "address family not supported")
+
+
+def ipv6_finding(docker: Docker, name: str) -> Finding:
+    """IPv6 off: from the sysctl under runc; under gVisor, whose /proc/sys has no net.ipv6 (runsc
+    accepts --sysctl and ignores it), from what a connection to ::1 answers."""
+    value = docker.out(["exec", name, "cat", "/proc/sys/net/ipv6/conf/all/disable_ipv6"], check=False)
+    if value in ("0", "1"):
+        ok = value == "1"
+        return Finding("ipv6_disabled", "pass" if ok else "fail", f"net.ipv6.conf.all.disable_ipv6={value}",
+                       "" if ok else "start the sandbox with disable_ipv6 (Node may hang on AAAA records)")
+    probe = docker.run(["exec", name, "bash", "-c", "timeout 3 bash -c 'exec 3<>/dev/tcp/::1/1'"], check=False)
+    answer = probe.stderr.decode(errors="replace").strip().rsplit(":", 1)[-1].strip()
+    ok = answer.lower() in _IPV6_OFF_ERRORS
+    return Finding("ipv6_disabled", "pass" if ok else "fail", f"no net.ipv6 sysctl; connect to [::1]: {answer or 'accepted'}",
+                   "" if ok else "IPv6 works in the sandbox: disable it on the host or in the runtime's network namespace")
+
+
 def doctor_checks(docker: Docker, cfg: dict, name: str, targets: dict) -> list[Finding]:
     timeout = int(targets.get("timeout", 10))
     findings = []
 
-    value = docker.out(["exec", name, "cat", "/proc/sys/net/ipv6/conf/all/disable_ipv6"], check=False)
-    findings.append(Finding(
-        "ipv6_disabled", "pass" if value == "1" else "fail", f"net.ipv6.conf.all.disable_ipv6={value or '?'}",
-        "" if value == "1" else "start the sandbox with disable_ipv6 (Node may hang on AAAA records)"))
+    findings.append(ipv6_finding(docker, name))
 
     ip, port = cfg["proxy"]["ip"], cfg["proxy"]["port"]
     reach = docker.run(["exec", name, "bash", "-c", f"timeout {timeout} bash -c '</dev/tcp/{ip}/{port}'"], check=False)
@@ -457,6 +473,16 @@ def print_findings(findings: list[Finding], as_json: bool) -> None:
 # --- proxy logs ----------------------------------------------------------------------------------
 
 
+def decision_matches(value: str, wanted: str) -> bool:
+    """`denied` matches Squid's TCP_DENIED (and a plain "denied"); `allowed` is a request that
+    was let through (not denied, and not NONE_*: a connection that closed before any request);
+    anything else is a case-insensitive substring (e.g. TCP_TUNNEL)."""
+    value, wanted = str(value).lower(), wanted.lower()
+    if wanted == "allowed":
+        return "denied" not in value and not value.startswith("none")
+    return wanted in value
+
+
 def filter_log_lines(lines, decision: str | None, field: str = "decision"):
     """Yield the proxy's JSON log records (dicts), optionally only those with this decision."""
     for line in lines:
@@ -467,7 +493,7 @@ def filter_log_lines(lines, decision: str | None, field: str = "decision"):
             record = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if decision is None or str(record.get(field, "")).lower() == decision.lower():
+        if decision is None or decision_matches(record.get(field, ""), decision):
             yield record
 
 

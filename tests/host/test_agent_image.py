@@ -69,6 +69,14 @@ def build_agent_image(uid: int = 1000, gid: int = 1000, agent: AgentSettings | N
 needs_docker = pytest.mark.skipif(not docker_usable(), reason="Docker is not available")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def local_docker_only(request):
+    """These tests build on this machine's Docker, not on a converged test host: a testinfra run
+    against other hosts (molecule verify, --hosts) leaves them out."""
+    if request.config.getoption("ansible_inventory", None) or request.config.getoption("hosts", None):
+        pytest.skip("builds on the local Docker; not part of a testinfra run against test hosts")
+
+
 @pytest.fixture(scope="session")
 def agent_image():
     if not docker_usable():

@@ -11,6 +11,8 @@ allowed.agtest and denied.agtest. No traffic leaves the machine.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import ipaddress
 import json
 import subprocess
@@ -21,14 +23,26 @@ from pathlib import Path
 
 import pytest
 
+from roles.agent import context
+from roles.common.schema import HostConfig
+from roles.egress_proxy.deploy import run_args as egress_run_args
+from roles.egress_proxy.settings import EgressProxySettings
+from roles.images import operations as image_ops
 from roles.launcher import agent_sandbox
 from roles.launcher.config import launcher_config
-from roles.common.schema import HostConfig
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_agent_image import build_agent_image, docker, docker_usable  # noqa: E402
+from test_agent_image import build_agent_image, docker, docker_usable, image_settings  # noqa: E402
 
 pytestmark = [pytest.mark.host, pytest.mark.skipif(not docker_usable(), reason="Docker is not available")]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def local_docker_only(request):
+    """These tests drive this machine's Docker, not a converged test host: a testinfra run
+    against other hosts (molecule verify, --hosts) leaves them out."""
+    if request.config.getoption("ansible_inventory", None) or request.config.getoption("hosts", None):
+        pytest.skip("drives the local Docker; not part of a testinfra run against test hosts")
 
 LAUNCHER = Path(agent_sandbox.__file__)
 FAKE_KEY = "sk-ant-api03-FAKE-" + uuid.uuid4().hex
@@ -49,12 +63,14 @@ const server = http.createServer((req, res) => {
   req.pipe(up);
 });
 server.on('connect', (req, sock) => {
+  sock.on('error', () => {});  // clients (claude auth status) reset refused tunnels
   const [host, port] = req.url.split(':');
   if (!allowed.has(host)) { log({decision: 'denied', method: 'CONNECT', host}); return sock.end('HTTP/1.1 403 Forbidden\r\n\r\n'); }
   log({decision: 'allowed', method: 'CONNECT', host});
   const up = net.connect(port, host, () => { sock.write('HTTP/1.1 200 Connection established\r\n\r\n'); up.pipe(sock); sock.pipe(up); });
   up.on('error', () => sock.end('HTTP/1.1 502 Bad Gateway\r\n\r\n'));
 });
+server.on('clientError', (e, sock) => sock.destroy());
 server.listen(3128, '0.0.0.0');
 """
 WEB_JS = "require('http').createServer((q, r) => r.end('outside ' + process.env.NAME)).listen(8080)"
@@ -87,9 +103,28 @@ def image():
     return build_agent_image()
 
 
-@pytest.fixture(scope="module")
-def world(image, tmp_path_factory):
-    """Networks, stand-in proxy, outside servers and a launcher config pointing at them."""
+def squid_image(internal_subnet: str) -> str:
+    """The egress proxy role's Squid image, built from its own context with the test's names."""
+    from roles.egress_proxy import squid
+    from roles.egress_proxy.settings import EgressProxySettings
+    from roles.images import deploy as images
+
+    proxy = EgressProxySettings(allowed_domains=["allowed.agtest"], allowed_http_ports=[8080])
+    files = squid.build_context(proxy, port=3128, client_subnet=internal_subnet)
+    dockerfile = images.render_dockerfile(squid.TEMPLATES / "Dockerfile.j2", image_settings(), port=3128,
+                                          listen_ipv6=proxy.listen_ipv6)
+    files = {"Dockerfile": dockerfile.encode(), **{k: v.encode() for k, v in files.items()},
+             **image_ops.extra_ca_context(image_settings().extra_ca_certificates)}
+    tar = context.context_tar(files)
+    tag = f"sandbox-agent-test-squid:{hashlib.sha256(tar).hexdigest()[:16]}"
+    if not docker("image", "ls", "--quiet", tag):
+        docker("build", "--force-rm", "--tag", tag, "-", input=tar, timeout=1200)
+    return tag
+
+
+@contextlib.contextmanager
+def make_world(image, tmp_path_factory, proxy_kind):
+    """Networks, a proxy (stand-in or the role's Squid), outside servers, a launcher config."""
     run = uuid.uuid4().hex[:8]
     internal, egress = f"agtest-int-{run}", f"agtest-egr-{run}"
     int_subnet, egr_subnet = free_subnets(2)
@@ -104,8 +139,12 @@ def world(image, tmp_path_factory):
                    "--env", f"NAME={name}", "--entrypoint", "node", image, "-e", WEB_JS)
             containers.append(cname)
         proxy = f"agtest-proxy-{run}"
-        docker("create", "--name", proxy, "--network", internal, "--ip", proxy_ip, "--env", "ALLOW=allowed.agtest",
-               "--entrypoint", "node", image, "-e", PROXY_JS)
+        if proxy_kind == "squid":
+            docker("create", "--name", proxy, "--network", internal, "--ip", proxy_ip, *egress_run_args(
+                EgressProxySettings(container_name=proxy)), squid_image(int_subnet))
+        else:
+            docker("create", "--name", proxy, "--network", internal, "--ip", proxy_ip, "--env", "ALLOW=allowed.agtest",
+                   "--entrypoint", "node", image, "-e", PROXY_JS)
         containers.append(proxy)
         docker("network", "connect", egress, proxy)
         docker("start", proxy)
@@ -115,7 +154,7 @@ def world(image, tmp_path_factory):
             "sandbox_network": {"internal_network": internal, "internal_subnet": int_subnet,
                                 "egress_subnet": egr_subnet, "proxy_ip": proxy_ip},
             "agent": {"state_volume": f"agtest-state-{run}", "memory": "1g", "cpus": 1, "pids_limit": 256,
-                      # the sandbox's DNS is the stand-in proxy (no DNS server there): queries never leave
+                      # the sandbox's DNS is the proxy's IP (no DNS server there): queries never leave
                       "dns_servers": [proxy_ip]},
             "launcher": {"container_name": f"agtest-sandbox-{run}", "proxy_container": proxy,
                          "credentials_file": None, "gitconfig": str(tmp_path_factory.mktemp("git") / "gitconfig"),
@@ -128,14 +167,38 @@ def world(image, tmp_path_factory):
         cfg_file = tmp_path_factory.mktemp("cfg") / "config.json"
         cfg_file.write_text(json.dumps(cfg))
         Path(cfg["gitconfig"]).write_text("[user]\n\tname = Test User\n\temail = test@example.invalid\n")
-        yield {"cfg": cfg, "config": str(cfg_file), "proxy": proxy, "allowed_ip": allowed_ip, "run": run, "egress": egress,
-               "volume": cfg["state_volume"], "name": cfg["container_name"]}
+        wait_for_proxy(proxy, proxy_ip)
+        yield {"cfg": cfg, "config": str(cfg_file), "proxy": proxy, "allowed_ip": allowed_ip, "run": run,
+               "egress": egress, "volume": cfg["state_volume"], "name": cfg["container_name"]}
     finally:
         for name in containers + [f"agtest-sandbox-{run}"]:
             docker("rm", "--force", name, check=False)
         for name in (internal, egress):
             docker("network", "rm", name, check=False)
         docker("volume", "rm", "--force", f"agtest-state-{run}", check=False)
+
+
+def wait_for_proxy(proxy: str, ip: str) -> None:
+    for _ in range(100):
+        if docker("inspect", "--format", "{{.State.Running}}", proxy) != "true":
+            raise AssertionError(f"proxy {proxy} stopped: {docker('logs', proxy, check=False)}")
+        probe = subprocess.run(["docker", "exec", proxy, "bash", "-c", f"</dev/tcp/{ip}/3128"], capture_output=True)
+        if probe.returncode == 0:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"proxy {proxy} does not listen on {ip}:3128")
+
+
+@pytest.fixture(scope="module")
+def world(image, tmp_path_factory):
+    with make_world(image, tmp_path_factory, "standin") as built:
+        yield built
+
+
+@pytest.fixture(scope="module")
+def squid_world(image, tmp_path_factory):
+    with make_world(image, tmp_path_factory, "squid") as built:
+        yield built
 
 
 def launcher(world, *args, env=None, input=None, check=True):
@@ -290,6 +353,26 @@ def test_logs_filters_the_proxy_decisions(started):
     assert denied and all(r["decision"] == "denied" for r in denied)
     assert allowed and all(r["decision"] == "allowed" for r in allowed)
     assert {r["host"] for r in denied} >= {"denied.agtest"}
+
+
+@pytest.fixture
+def squid_started(squid_world, workspace):
+    launcher(squid_world, "start", str(workspace), "--fresh-creds", env={"ANTHROPIC_API_KEY": FAKE_KEY})
+    yield squid_world
+    launcher(squid_world, "stop", check=False)
+
+
+def test_doctor_and_logs_with_the_egress_proxy_roles_squid(squid_started):
+    # The same checks against the real proxy: its refusals (X-Squid-Error, TCP_DENIED) are
+    # recognised and its JSON access log is filtered by decision.
+    done = launcher(squid_started, "doctor", "--json", check=False)
+    findings = {f["check"]: f for f in json.loads(done.stdout)}
+    for check in ("proxy_reachable", "allowed_via_proxy", "denied_refused", "direct_blocked", "dns_contained"):
+        assert findings[check]["result"] == "pass", findings[check]
+    denied = [json.loads(line) for line in launcher(squid_started, "logs", "--decision", "denied", "--json").stdout.splitlines()]
+    allowed = [json.loads(line) for line in launcher(squid_started, "logs", "--decision", "allowed", "--json").stdout.splitlines()]
+    assert [r["host"] for r in denied] == ["denied.agtest"] and denied[0]["decision"] == "TCP_DENIED", denied
+    assert [r["host"] for r in allowed] == ["allowed.agtest"], allowed
 
 
 def test_status_reports_the_running_sandbox(started):

@@ -259,9 +259,14 @@ def test_doctor_table_lists_fixes_for_failures(capsys):
 
 
 def test_log_lines_filter_by_decision():
-    lines = ['{"decision": "allowed", "host": "a"}', "squid starting", '{"decision": "DENIED", "host": "b"}', "{bad"]
-    assert [r["host"] for r in sandbox.filter_log_lines(lines, "denied")] == ["b"]
-    assert [r["host"] for r in sandbox.filter_log_lines(lines, None)] == ["a", "b"]
+    # Squid's %Ss codes (the egress proxy's "decision" field) and plain words both work.
+    lines = ['{"decision": "TCP_TUNNEL", "host": "a"}', "squid starting", '{"decision": "TCP_DENIED", "host": "b"}',
+             "{bad", '{"decision": "denied", "host": "c"}', '{"decision": "TCP_MISS", "host": "d"}',
+             '{"decision": "NONE_NONE", "host": "-"}']
+    assert [r["host"] for r in sandbox.filter_log_lines(lines, "denied")] == ["b", "c"]
+    assert [r["host"] for r in sandbox.filter_log_lines(lines, "allowed")] == ["a", "d"]
+    assert [r["host"] for r in sandbox.filter_log_lines(lines, "tcp_tunnel")] == ["a"]
+    assert [r["host"] for r in sandbox.filter_log_lines(lines, None)] == ["a", "b", "c", "d", "-"]
     assert [r["host"] for r in sandbox.filter_log_lines(['{"verdict": "denied", "host": "c"}'], "denied", "verdict")] == ["c"]
 
 
@@ -280,3 +285,19 @@ def test_config_from_host_settings():
 def test_missing_config_is_a_clear_error(tmp_path, capsys):
     assert sandbox.main(["--config", str(tmp_path / "none.json"), "status"]) == 2
     assert "no configuration at" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "sysctl,connect_error,result",
+    [
+        ((0, "1", ""), None, "pass"),
+        ((0, "0", ""), None, "fail"),
+        # gVisor: no /proc/sys/net; the answer of a connection to ::1 decides.
+        ((1, "", "No such file"), "bash: line 1: /dev/tcp/::1/1: Cannot assign requested address", "pass"),
+        ((1, "", "No such file"), "bash: line 1: connect: Connection refused", "fail"),
+    ],
+    ids=["runc off", "runc on", "gvisor off", "gvisor on"],
+)
+def test_ipv6_finding(sysctl, connect_error, result):
+    docker = FakeDocker({"exec sbx cat": sysctl, "exec sbx bash": (1, "", connect_error or "")})
+    assert sandbox.ipv6_finding(docker, "sbx").result == result
