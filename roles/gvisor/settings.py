@@ -8,13 +8,18 @@ from roles.common.types import Section
 
 
 class GvisorSettings(Section):
+    # Install runsc and register it with dockerd.
     enabled: bool = True
     # gvisor_repo: gVisor's apt repository (current runsc, right for real hosts).
     # distro: Debian's runsc package (old: 2022 in bookworm).
     source: Literal["gvisor_repo", "distro"] = "gvisor_repo"
+    # gVisor's apt repository and its signing key (source: gvisor_repo).
     repo_url: str = "https://storage.googleapis.com/gvisor/releases"
+    # ASCII-armored key gVisor signs its repository with.
     key_url: str = "https://gvisor.dev/archive.key"
+    # Name of the runtime in daemon.json (`docker run --runtime=NAME`).
     runtime_name: str = Field(default="runsc", pattern=r"^[a-z][a-z0-9_-]*$")
+    # Where the package puts runsc.
     runsc_path: str = "/usr/bin/runsc"
     # runsc --platform; null = runsc's own default (systrap on current releases).
     platform: Literal["systrap", "ptrace", "kvm"] | None = None
