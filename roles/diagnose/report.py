@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from roles.diagnose.findings import Finding
+from roles.diagnose.rules import not_checked
 
 JSON_SCHEMA = "sandbox-host.diagnose.findings/1"
 
@@ -29,12 +30,17 @@ def finding_text(finding: Finding, number: int) -> str:
     return "\n".join(lines)
 
 
+def _not_checked_text(report: dict) -> str:
+    notes = not_checked(report)
+    return "" if not notes else "\nNot checked:\n" + "".join(f"  - {note}\n" for note in notes)
+
+
 def findings_text(report: dict, findings: list[Finding]) -> str:
     head = f"{report.get('host')} (gathered {report.get('gathered_at')})"
     if not findings:
-        return f"{head}: no known cause found.\n"
+        return f"{head}: no known cause found.\n" + _not_checked_text(report)
     body = "\n\n".join(finding_text(f, i) for i, f in enumerate(findings, 1))
-    return f"{head}: {len(findings)} finding(s), most likely cause first\n\n{body}\n"
+    return f"{head}: {len(findings)} finding(s), most likely cause first\n\n{body}\n" + _not_checked_text(report)
 
 
 def findings_json(report: dict, findings: list[Finding]) -> dict:
@@ -43,6 +49,7 @@ def findings_json(report: dict, findings: list[Finding]) -> dict:
         "host": report.get("host"),
         "gathered_at": report.get("gathered_at"),
         "findings": [f.as_dict() for f in findings],
+        "not_checked": not_checked(report),
     }
 
 

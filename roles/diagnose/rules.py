@@ -69,6 +69,11 @@ def _proxy_values(env: dict) -> dict[str, str]:
     return out
 
 
+def _without_userinfo(url: str | None) -> str | None:
+    """Docker masks proxy credentials as xxxxx:xxxxx@, the report as user:***@: compare the rest."""
+    return re.sub(r"//[^/@]*@", "//", url) if url else None
+
+
 def _daemon_proxy(report: dict) -> dict[str, str]:
     """What dockerd runs with: `docker info` (the live daemon), else its systemd environment."""
     info = _get(report, "docker", "info", default={}) or {}
@@ -374,7 +379,7 @@ def daemon_proxy_missing(report: dict) -> list[Finding]:
     return [Finding(
         id="daemon_proxy_missing",
         title="the host reaches the internet through a proxy but dockerd has none",
-        severity="high", likelihood=75,
+        severity="medium", likelihood=65,
         why="dockerd does not read the login environment: pulls and builds hang or fail, and containers that rely on the daemon's proxy settings cannot get out.",
         evidence={"host proxy (masked)": host_proxy, "docker info proxy": {k: v for k, v in daemon.items()},
                   "docker unit drop-ins": unit.get("dropins"), "docker unit status": unit.get("status")},
@@ -392,7 +397,8 @@ def daemon_proxy_not_applied(report: dict) -> list[Finding]:
     live = {k: info.get(v) or None for k, v in (("http_proxy", "HttpProxy"), ("https_proxy", "HttpsProxy"))}
     if not _docker_ok(report) or _get(report, "docker_unit", "status") != "ok":
         return []
-    differs = {k: {"unit": unit.get(k), "running dockerd": live[k]} for k in live if (unit.get(k) or None) != live[k]}
+    differs = {k: {"unit": unit.get(k), "running dockerd": live[k]} for k in live
+               if _without_userinfo(unit.get(k)) != _without_userinfo(live[k])}
     if not differs:
         return []
     return [Finding(
@@ -588,6 +594,30 @@ RULES = [
     runsc_fails_to_start,
     sandbox_proxy_unreachable,
 ]
+
+
+def not_checked(report: dict) -> list[str]:
+    """What this report could not look at, so an empty finding list is not over-read."""
+    notes = []
+    docker = _get(report, "docker", "status")
+    if docker != "ok":
+        notes.append(f"docker {docker}: Docker networks, NAT, MTU of container networks and the container probes were not checked")
+    for key, what in (("container", "container DNS, IPv6 and MTU as a container sees them"),
+                      ("sandbox_proxy", "the egress proxy path")):
+        status = _get(report, key, "status")
+        if docker == "ok" and status not in ("ok", "absent"):
+            extra = f" (image {_get(report, 'options', 'probe_image')} is not on the host; --probe-image)" if status == "no-image" else ""
+            notes.append(f"{key} probe {status}{extra}: {what} not checked")
+    iptables = _get(report, "iptables", "status")
+    if iptables == "empty":
+        notes.append("iptables-save printed nothing (not root? use --sudo): FORWARD and NAT were not checked")
+    elif iptables == "absent":
+        notes.append("iptables-save absent: FORWARD and NAT were not checked")
+    if _get(report, "nftables", "status") == "unavailable":
+        notes.append("nft could not list the ruleset (not root? use --sudo): nftables forward chains were not checked")
+    if _get(report, "docker_unit", "status") == "unavailable":
+        notes.append("systemd is not running: dockerd's unit environment (proxy drop-ins) was read from `docker info` only")
+    return notes
 
 
 def run_rules(report: dict) -> list[Finding]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import gevent
 from pyinfra.api import Config, State
 from pyinfra.api.connect import connect_all, disconnect_all
+from pyinfra.api.exceptions import PyinfraError
 from pyinfra.api.state import StateStage
 from pyinfra.context import ctx_host, ctx_state
 from pyinfra_cli.inventory import make_inventory
@@ -40,7 +41,11 @@ def gather_inventory(inventory: str, out_dir: str | Path, overrides: dict | None
     ctx_state.set(state)
     state.init(make_inventory(inventory), Config(SUDO=sudo, FAIL_PERCENT=100))
     state.set_stage(StateStage.Connect)
-    connect_all(state)
+    try:
+        connect_all(state)
+    except PyinfraError as exc:  # "No hosts remaining!": every host failed to connect
+        log.error("%s", exc)
+        return {host.name: "connection failed" for host in state.inventory}
     # Prepare: pyinfra returns a fact's default when its tool is missing (our "absent").
     state.set_stage(StateStage.Prepare)
     results: dict[str, str] = {host.name: "connection failed" for host in state.inventory if host not in state.activated_hosts}

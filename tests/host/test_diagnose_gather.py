@@ -75,3 +75,18 @@ def test_host_without_any_tool_reports_absent_instead_of_failing(tmp_path, bare_
     # Comparing with a full host names dockerd as the first difference.
     local = gather("@local", tmp_path / "local")
     assert compare.differences(report, local)[0]["key"] == "docker.status"
+
+
+def test_unreachable_host_is_reported_and_the_command_fails(tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inventory = tmp_path / "inventory.py"
+    inventory.write_text(f"hosts = [('127.0.0.1', {{'ssh_port': {port}, 'ssh_connect_retries': 0}})]\n")
+    done = subprocess.run([sys.executable, "-m", "roles.diagnose", "gather", str(inventory), "--out", str(tmp_path / "out")],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "127.0.0.1: connection failed" in done.stdout
+    assert not (tmp_path / "out").exists()

@@ -350,3 +350,24 @@ def test_firewalld_fix_uses_dockers_zone_not_the_seeds_trusted():
     finding = rules.run_rules(r)[0]
     assert finding.fix[0].startswith("sudo firewall-cmd --zone=docker --change-interface=docker0")
     assert finding.permanent["firewall.firewalld_zone"] == "docker"
+
+
+def test_what_could_not_be_checked_is_said():
+    r = healthy()
+    r["container"] = {"status": "no-image"}
+    r["iptables"] = {"status": "empty"}
+    notes = rules.not_checked(r)
+    assert any("container probe no-image" in n and "--probe-image" in n for n in notes)
+    assert any("not root? use --sudo" in n for n in notes)
+    assert rules.not_checked(healthy()) == []
+    assert "Not checked:" in report.findings_text(r, [])
+    assert report.findings_json(r, [])["not_checked"] == notes
+
+
+def test_proxy_credentials_masked_differently_are_not_a_difference():
+    r = healthy()
+    r["docker_unit"]["environment"] = {"HTTP_PROXY": "http://bob:***@proxy:3128", "HTTPS_PROXY": "http://bob:***@proxy:3128",
+                                       "NO_PROXY": "localhost,127.0.0.1"}
+    r["docker"]["info"].update(HttpProxy="http://xxxxx:xxxxx@proxy:3128", HttpsProxy="http://xxxxx:xxxxx@proxy:3128",
+                               NoProxy="localhost,127.0.0.1")
+    assert rules.run_rules(r) == []
