@@ -47,9 +47,11 @@ DomainPattern = Annotated[str, AfterValidator(_domain)]
 
 
 class EgressProxySettings(Section):
+    # false: no proxy; the agent on the internal network then reaches nothing outside.
     enabled: bool = True
     # Image repository the proxy is built as (tagged by content hash, plus :latest).
     image: str = Field(default="sandbox-host-egress-proxy", pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
+    # Name of the proxy container (what `docker logs` takes to show its JSON access log).
     container_name: str = Field(default="sandbox-egress-proxy", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")
     # Names the agent may reach, exactly (api.anthropic.com) or with every subdomain
     # (*.example.com or .example.com, both also match example.com itself). The defaults are what
@@ -73,6 +75,7 @@ class EgressProxySettings(Section):
     # over IPv6 must not find the port closed); IPv4 only where it has none (the default
     # sandbox networks). false: IPv4 only, always.
     listen_ipv6: bool = True
-    # Resource limits of the proxy container.
+    # Memory limit of the proxy container.
     memory: str = Field(default="256m", pattern=r"^[0-9]+[kmg]$")
+    # Process limit of the proxy container.
     pids_limit: int = Field(default=256, ge=16, le=65536)
