@@ -20,7 +20,7 @@ from pyinfra import host, logger
 from pyinfra.api import deploy
 from pyinfra.api.operation import OperationMeta
 
-from roles.firewall.facts import DockerBridges, FirewalldState, UfwStatus
+from roles.firewall.facts import FirewalldState, UfwStatus
 from roles.firewall.operations import firewalld, ufw
 from roles.firewall.settings import FirewallSettings
 
@@ -50,23 +50,7 @@ def _firewalld(settings: FirewallSettings, state: dict, interfaces: list[str]) -
     return metas
 
 
-def bridge_subnets(interfaces: list[str]) -> list[str]:
-    """Subnets Docker gave the listed bridges, except internal networks' (they must not route).
-
-    docker0's subnet is 172.17.0.0/16 only when that does not clash with a host route; reading
-    it from Docker covers the hosts where it is not (nested test hosts, corporate LANs).
-    """
-    bridges = host.get_fact(DockerBridges)
-    return [
-        subnet
-        for interface in interfaces
-        if interface in bridges and not bridges[interface]["internal"]
-        for subnet in bridges[interface]["subnets"]
-    ]
-
-
 def _ufw(settings: FirewallSettings, interfaces: list[str], subnets: list[str]) -> list[OperationMeta]:
-    subnets = _unique([*subnets, *bridge_subnets(interfaces)])
     metas = []
     if settings.ufw_forward_policy != "keep":
         metas.append(
@@ -76,6 +60,11 @@ def _ufw(settings: FirewallSettings, interfaces: list[str], subnets: list[str]) 
         )
     for subnet in subnets:
         metas.append(ufw.route_allow(name=f"UFW allow routed traffic from {subnet}", source=subnet))
+    # docker0's subnet is 172.17.0.0/16 only when that clashes with no host route (it does not
+    # in nested test hosts or on some corporate LANs): each bridge's subnets are read from Docker
+    # when the operation runs, after Docker is installed and started by the roles before.
+    for interface in interfaces:
+        metas.append(ufw.route_allow(name=f"UFW allow routed traffic from {interface}'s subnet", bridge=interface))
     return metas
 
 
@@ -90,11 +79,11 @@ def configure_firewall(
     + settings: the `firewall` section
     + interfaces: Docker's bridges (docker0 and the sandbox bridges); firewall.extra_interfaces
       is appended
-    + subnets: Docker subnets whose routed traffic UFW allows (docker0's, the sandbox egress
-      network's, as configured); firewall.extra_subnets is appended, and so are the subnets
-      Docker reports for the `interfaces` that exist already, internal networks excepted. Leave
-      out networks that must not route (the sandbox's internal network): Docker's isolation
-      rules drop their traffic first today, and an allow rule would only be a second door.
+    + subnets: subnets whose routed traffic UFW allows besides the bridges' own (which UFW
+      reads from Docker, internal networks excepted): e.g. the sandbox egress subnet and the
+      daemon's address pools, as configured; firewall.extra_subnets is appended. Leave out
+      networks that must not route (the sandbox's internal network): Docker's isolation rules
+      drop their traffic first today, and an allow rule would only be a second door.
     """
     if not settings.manage or settings.backend == "none":
         host.noop("firewall: not managed (firewall.manage false or backend none)")

@@ -1,16 +1,13 @@
 """Which operations the Firewall deploy calls, for each backend state (faked facts)."""
 
 import logging
-from pathlib import Path
 
 import pytest
 from pyinfra.context import ctx_host, ctx_state
 
 from roles.firewall import deploy as firewall_deploy
-from roles.firewall.facts import DockerBridges
 from roles.firewall.settings import FirewallSettings
 
-FIXTURES = Path(__file__).parent / "fixtures" / "firewall"
 RUNNING = {"running": True, "default_zone": "public", "runtime": {"docker": {}}, "permanent": {"docker": {}}}
 STOPPED = {"running": False, "default_zone": None, "runtime": {}, "permanent": {}}
 ACTIVE = {"active": True, "policies": {"forward": "DROP"}, "rules": []}
@@ -28,6 +25,10 @@ UFW_OPS = [
     ("ufw.default_forward_policy", {"policy": "deny"}),
     ("ufw.route_allow", {"source": "172.17.0.0/16"}),
     ("ufw.route_allow", {"source": "172.30.1.0/24"}),
+    # each bridge's own subnets, read from Docker when the operation runs
+    ("ufw.route_allow", {"bridge": "docker0"}),
+    ("ufw.route_allow", {"bridge": "sbx-int0"}),
+    ("ufw.route_allow", {"bridge": "sbx-egr0"}),
 ]
 
 
@@ -101,17 +102,9 @@ def test_extra_interfaces_and_subnets_appended_once(monkeypatch):
     settings = FirewallSettings(extra_interfaces=["br-ci", "docker0"], extra_subnets=["10.99.0.0/16", "172.17.0.0/16"])
     calls, _ = run(monkeypatch, settings, RUNNING, ACTIVE)
     interfaces = [kw["interface"] for op, kw in calls if op == "firewalld.zone_interface"]
-    sources = [kw["source"] for op, kw in calls if op == "ufw.route_allow"]
+    sources = [kw.get("source") or kw["bridge"] for op, kw in calls if op == "ufw.route_allow"]
     assert interfaces == ["docker0", "sbx-int0", "sbx-egr0", "br-ci"]
-    assert sources == ["172.17.0.0/16", "172.30.1.0/24", "10.99.0.0/16"]
-
-
-def test_subnets_docker_reports_for_the_bridges_are_added_except_internal_ones(monkeypatch):
-    bridges = DockerBridges().process((FIXTURES / "docker-bridges-debian12.txt").read_text().splitlines())
-    calls, _ = run(monkeypatch, FirewallSettings(), None, ACTIVE, subnets=["172.30.1.0/24"], bridges=bridges)
-    # docker0 got 172.18.0.0/16 on that host (172.17/16 was taken); sbx-int0 is internal; the
-    # network without a bridge name (br-27baeb0bf8d6) is not one of the interfaces.
-    assert [kw["source"] for op, kw in calls if op == "ufw.route_allow"] == ["172.30.1.0/24", "172.18.0.0/16"]
+    assert sources == ["172.17.0.0/16", "172.30.1.0/24", "10.99.0.0/16", "docker0", "sbx-int0", "sbx-egr0", "br-ci"]
 
 
 def test_other_zone_than_dockers_is_warned_about(monkeypatch, caplog):

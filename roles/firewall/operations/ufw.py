@@ -13,7 +13,7 @@ import shlex
 from pyinfra import host
 from pyinfra.api import OperationValueError, operation
 
-from roles.firewall.facts import UfwStatus
+from roles.firewall.facts import DockerBridges, UfwStatus
 
 # ufw's word for a policy -> the value it writes to /etc/default/ufw
 POLICIES = {"allow": "ACCEPT", "deny": "DROP", "reject": "REJECT"}
@@ -52,28 +52,45 @@ def _is_route_allow_from(rule: dict, source) -> bool:
 
 
 @operation()
-def route_allow(source: str, comment: str | None = "sandbox-host"):
-    """Allow routed (forwarded) traffic from a subnet: `ufw route allow from <source>`.
+def route_allow(source: str | None = None, bridge: str | None = None, comment: str | None = "sandbox-host"):
+    """Allow routed (forwarded) traffic from a subnet: `ufw route allow from <subnet>`.
 
     + source: network in CIDR form (IPv4 or IPv6)
+    + bridge: instead of source, a Docker bridge interface (docker0, sbx-egr0): its network's
+      subnets as Docker reports them when the operation runs, so a Docker installed earlier in
+      the same deploy counts. Internal networks are skipped: they must not route.
     + comment: stored with the rule so `ufw status` tells who added it
 
     Only forwarded traffic is allowed: the rule lands in ufw-user-forward, never in the INPUT
     chains, so no port of the host itself is opened.
     """
-    network = _network(source)
-    if network is None:
-        raise OperationValueError(f"invalid subnet for ufw route allow: {source!r}")
+    if (source is None) == (bridge is None):
+        raise OperationValueError("ufw.route_allow needs exactly one of source or bridge")
     if comment is not None and not _COMMENT.match(comment):
         raise OperationValueError(f"invalid ufw rule comment: {comment!r}")
+    if source is not None:
+        network = _network(source)
+        if network is None:
+            raise OperationValueError(f"invalid subnet for ufw route allow: {source!r}")
+        networks = [network]
+    else:
+        info = host.get_fact(DockerBridges).get(bridge)
+        if info is None:
+            host.noop(f"{bridge} is not a Docker bridge network")
+            return
+        if info["internal"]:
+            host.noop(f"{bridge} is an internal network: not routed")
+            return
+        networks = [network for network in map(_network, info["subnets"]) if network is not None]
     status = _status()
     if status is None:
         return
-    if any(_is_route_allow_from(rule, network) for rule in status["rules"]):
-        host.noop(f"ufw routes traffic from {network}")
-        return
     suffix = f" comment {shlex.quote(comment)}" if comment else ""
-    yield f"ufw route allow from {network}{suffix}"
+    missing = [n for n in networks if not any(_is_route_allow_from(rule, n) for rule in status["rules"])]
+    for network in missing:
+        yield f"ufw route allow from {network}{suffix}"
+    if not missing:
+        host.noop(f"ufw routes traffic from {', '.join(map(str, networks))}")
 
 
 @operation()
