@@ -20,6 +20,7 @@ from pyinfra.facts import server
 from roles.diagnose.facts import docker as daemon_facts
 from roles.diagnose.facts import environment, network, probes
 from roles.firewall import facts as firewall_facts
+from roles.gvisor import facts as gvisor_facts
 from roles.diagnose.options import ProbeOptions
 
 SCHEMA = "sandbox-host.diagnose/1"
@@ -195,6 +196,9 @@ def gather_host(host, options: ProbeOptions) -> dict:
     runtimes = ((report["docker"].get("info") or {}).get("Runtimes")) or {}
     runsc_path = runtimes.get(options.runsc_runtime) or "runsc"
     report["runsc"] = {"version": _fact(host, daemon_facts.RunscVersion, path=runsc_path), "registered": options.runsc_runtime in runtimes}
+    if report["runsc"]["version"].get("status") == "ok":
+        # The gvisor role's check for gVisor issue 10704 (old runsc, kernel >= ~6.7).
+        report["runsc"]["network_bug"] = _fact(host, gvisor_facts.RunscNetworkBug)
     docker_ok = report["docker"]["status"] == "ok"
     if options.container_probes and docker_ok:
         report["container"] = _fact(

@@ -493,23 +493,29 @@ _NETNS_BUG = "cannot run with network enabled in root network namespace"
 
 def old_runsc_on_new_kernel(report: dict) -> list[Finding]:
     runsc = _get(report, "runsc", default={}) or {}
-    version = runsc.get("version") or {}
-    smoke = runsc.get("smoke") or {}
+    version, smoke, bug = runsc.get("version") or {}, runsc.get("smoke") or {}, runsc.get("network_bug") or {}
     error = smoke.get("error") or ""
-    kernel = _get(report, "system", "kernel_version") or ""
-    if _NETNS_BUG not in error:
+    name = _get(report, "options", "runsc_runtime") or "runsc"
+    args = ((_daemon_json(report).get("runtimes") or {}).get(name) or {}).get("runtimeArgs") or []
+    workaround = any(a in ("--network=host", "--network=none") for a in args)
+    failing = _NETNS_BUG in error
+    # Smoke run not done (probes off) but the runtime is registered without the workaround.
+    predicted = smoke.get("status") != "ok" and not failing and bug.get("affected") and runsc.get("registered") and not workaround
+    if not (failing or predicted):
         return []
+    kernel = _get(report, "system", "kernel_version") or ""
     return [Finding(
         id="old_runsc_on_new_kernel",
         title=f"runsc {version.get('version')} cannot start networked containers on kernel {kernel}",
-        severity="high", likelihood=90,
-        why="Old gVisor releases refuse their own network stack on newer kernels: every sandboxed container fails to start.",
+        severity="high", likelihood=90 if failing else 80,
+        why="runsc releases before August 2024 think every network namespace is the root one on kernels since ~6.7 "
+            "(gVisor issue 10704) and refuse to start networked containers: the sandbox never starts.",
         evidence={"runsc version": version.get("version"), "release date": version.get("release_date"), "kernel": kernel,
-                  "smoke run error": error[-300:]},
-        fix=['daemon.json runtimes.runsc.runtimeArgs: ["--network=host"], then: sudo systemctl restart docker',
-             "or install a current runsc from gVisor's apt repository"],
-        permanent={"gvisor.source": "gvisor_repo", "gvisor.network_bug_workaround": "auto"},
-        seed="context: Debian's runsc (2022) on a 6.x kernel",
+                  "smoke run error": error[-300:] or None, "network_bug": bug or None, f"daemon.json runtimes.{name}.runtimeArgs": args},
+        fix=[f'/etc/docker/daemon.json: runtimes.{name}.runtimeArgs: ["--network=host"], then: sudo systemctl restart docker',
+             "or install a runsc released in August 2024 or later (gVisor's apt repository)"],
+        permanent={"gvisor.network_bug_workaround": "auto", "gvisor.source": "gvisor_repo"},
+        seed="gVisor issue 10704 (Debian 12's runsc 20221219 on kernels >= 6.7)",
     )]
 
 

@@ -69,13 +69,22 @@ def probe_host(host, converge):
                        capture_output=True)
         save.wait()
     write_file(host, "/run/sbx-diag-dns.py", DNS_RESPONDER)
-    resolv_before = host.file("/etc/resolv.conf").content_string
+    RESOLV["host"] = host.file("/etc/resolv.conf").content_string
+    RESOLV["probe"] = f"nameserver {address}\n"
     host.run("systemctl stop sbx-diag-dns; systemctl reset-failed sbx-diag-dns")
     host.check_output(f"systemd-run --unit sbx-diag-dns python3 /run/sbx-diag-dns.py {PROBE_NAME} {address}")
-    write_file(host, "/etc/resolv.conf", f"nameserver {address}\n")
+    write_file(host, "/etc/resolv.conf", RESOLV["probe"])
     yield host
-    write_file(host, "/etc/resolv.conf", resolv_before)
+    write_file(host, "/etc/resolv.conf", RESOLV["host"])
     host.run("systemctl stop sbx-diag-dns")
+
+
+RESOLV = {}
+
+
+def resolver(which):
+    """A step that points the test host at its own resolver (apt needs the mirror) or the probe's."""
+    return lambda host: write_file(host, "/etc/resolv.conf", RESOLV[which])
 
 
 def diagnose(tmp_path) -> list:
@@ -111,20 +120,27 @@ class Case:
     # finding's permanent group_vars keys (only those listed).
     repair: str
     uses: list = field(default_factory=list)
-    cleanup: list[str] = field(default_factory=list)
-    setup_overlay: dict = field(default_factory=dict)  # group_vars the healthy host starts from
+    cleanup: list = field(default_factory=list)
+    setup: list = field(default_factory=list)  # steps that make the healthy starting point
+    setup_overlay: dict = field(default_factory=dict)  # group_vars the healthy host is converged with
+    after_setup: list = field(default_factory=list)
+
+
+def edit_daemon_json(host, change):
+    path = "/etc/docker/daemon.json"
+    config = json.loads(host.file(path).content_string)
+    change(config)
+    write_file(host, path, json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+
+def drop_runsc_args(config):
+    config["runtimes"]["runsc"].pop("runtimeArgs")
 
 
 def set_daemon_dns(host, resolvers):
     """Hand-edit daemon.json's dns (an interface name stands for its IPv4 address)."""
-    path = "/etc/docker/daemon.json"
-    config = json.loads(host.file(path).content_string)
     addresses = [r if r[0].isdigit() else [a for a in host.interface(r).addresses if ":" not in a][0] for r in resolvers]
-    if addresses:
-        config["dns"] = addresses
-    else:
-        config.pop("dns", None)
-    write_file(host, path, json.dumps(config, indent=2, sort_keys=True) + "\n")
+    edit_daemon_json(host, lambda config: config.update(dns=addresses) if addresses else config.pop("dns", None))
 
 
 def run(host, step):
@@ -152,8 +168,17 @@ CASES = [
     Case("daemon_proxy_missing",
          ["rm -f /etc/systemd/system/docker.service.d/http-proxy.conf", "systemctl daemon-reload", "systemctl restart docker"],
          "deploy", ["docker_proxy.http_proxy", "docker_proxy.https_proxy", "docker_proxy.no_proxy"],
+         setup=[f"printf 'HTTP_PROXY={PROXY}\\nHTTPS_PROXY={PROXY}\\n' >> /etc/environment"],
          cleanup=["sed -i '/_PROXY=/d' /etc/environment"],
          setup_overlay={"docker_proxy.http_proxy": PROXY, "docker_proxy.https_proxy": PROXY}),
+    # Debian's runsc (2022) on this kernel: the deploy registers it with the workaround; taking
+    # the workaround out by hand makes every runsc container fail to start.
+    Case("old_runsc_on_new_kernel", [lambda host: edit_daemon_json(host, drop_runsc_args), "systemctl restart docker"],
+         "deploy", ["gvisor.network_bug_workaround"],
+         cleanup=[lambda host: edit_daemon_json(host, lambda c: c.pop("runtimes", None)), "systemctl restart docker",
+                  "apt-get -y -q purge runsc"],
+         setup=[resolver("host")], after_setup=[resolver("probe")],
+         setup_overlay={"gvisor.enabled": True, "gvisor.smoke_image": PROBE_IMAGE}),
 ]
 
 
@@ -164,10 +189,13 @@ def test_healthy_host_has_no_finding(probe_host, tmp_path):
 @pytest.mark.parametrize("case", CASES, ids=[c.cause for c in CASES])
 def test_broken_host_names_the_cause_and_its_fix_removes_it(probe_host, converge, tmp_path, case):
     host = probe_host
+    for step in case.setup:
+        run(host, step)
     if case.setup_overlay:
-        host.check_output(f"printf 'HTTP_PROXY={PROXY}\\nHTTPS_PROXY={PROXY}\\n' >> /etc/environment")
         code, _, err = converge(extra_group_vars=group_vars_overlay(tmp_path, case.setup_overlay))
         assert code == 0, err
+    for step in case.after_setup:
+        run(host, step)
     try:
         assert case.cause not in [f.id for f in diagnose(tmp_path)], "the cause is there before breaking the host"
         for step in case.breaks:
@@ -183,7 +211,7 @@ def test_broken_host_names_the_cause_and_its_fix_removes_it(probe_host, converge
                 host.check_output(top.fix[index].removeprefix("sudo ").replace("; sudo ", "; "))
         else:
             assert set(case.uses) <= set(top.permanent), top.permanent
-            overlay = {key: top.permanent[key] for key in case.uses}
+            overlay = {**case.setup_overlay, **{key: top.permanent[key] for key in case.uses}}
             code, _, err = converge(extra_group_vars=group_vars_overlay(tmp_path, overlay))
             assert code == 0, err
         assert case.cause not in [f.id for f in diagnose(tmp_path)]

@@ -371,3 +371,15 @@ def test_proxy_credentials_masked_differently_are_not_a_difference():
     r["docker"]["info"].update(HttpProxy="http://xxxxx:xxxxx@proxy:3128", HttpsProxy="http://xxxxx:xxxxx@proxy:3128",
                                NoProxy="localhost,127.0.0.1")
     assert rules.run_rules(r) == []
+
+
+def test_old_runsc_is_predicted_without_a_smoke_run_unless_the_workaround_is_registered():
+    r = healthy()
+    r["runsc"] = {"version": {"status": "ok", "version": "0.0~20221219.0", "release_date": "2022-12-19"}, "registered": True,
+                  "smoke": {"status": "skipped"},
+                  "network_bug": {"installed": True, "release": 20221219, "rmem_visible_in_netns": True, "affected": True}}
+    r["daemon_json"]["content"]["runtimes"] = {"runsc": {"path": "/usr/bin/runsc"}}
+    found = rules.run_rules(r)
+    assert [(f.id, f.likelihood) for f in found] == [("old_runsc_on_new_kernel", 80)]
+    r["daemon_json"]["content"]["runtimes"]["runsc"]["runtimeArgs"] = ["--network=host"]
+    assert rules.run_rules(r) == []
