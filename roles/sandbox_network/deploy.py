@@ -2,19 +2,44 @@
 
 from __future__ import annotations
 
+import posixpath
+from io import StringIO
+from pathlib import Path
+
+import jinja2
+from pyinfra import host
 from pyinfra.api import deploy
+from pyinfra.facts.files import Directory
+from pyinfra.operations import files, systemd
 
 from roles.sandbox_network import operations
 from roles.sandbox_network.settings import SandboxNetworkSettings
 
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def render(template: str, **variables) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env.get_template(template).render(**variables)
+
+
+def guard_unit_name(settings: SandboxNetworkSettings) -> str:
+    return f"{posixpath.basename(settings.guard_script)}.service"
+
 
 @deploy("Sandbox networks")
 def sandbox_networks(settings: SandboxNetworkSettings, mtu: int | None = None):
-    """Create (or fix) both networks; guard the host from the internal bridge.
+    """Create (or fix) both networks; guard the host from the internal bridge, now and at boot.
 
     ``mtu``: pass ``docker_daemon.mtu`` so the sandbox's bridges use the host's path MTU like
     docker0 does (user-defined networks do not inherit the daemon's ``mtu``).
-    Returns the operations' metas (for ``any_changed``).
+    Returns the operations' metas.
     """
     if not settings.enabled:
         return []
@@ -37,13 +62,45 @@ def sandbox_networks(settings: SandboxNetworkSettings, mtu: int | None = None):
         ),
     ]
     if settings.guard_host_input:
-        for version in (4, 6):
-            metas.append(
-                operations.input_guard(
-                    name=f"IPv{version}: {settings.internal_bridge} cannot reach host services",
-                    chain=settings.guard_chain,
-                    bridges=[settings.internal_bridge],
-                    version=version,
-                )
-            )
+        metas += input_guard(settings)
+    return metas
+
+
+def input_guard(settings: SandboxNetworkSettings) -> list:
+    bridges = [settings.internal_bridge]
+    metas = [
+        operations.input_guard(
+            name=f"IPv{version}: {settings.internal_bridge} cannot reach host services",
+            chain=settings.guard_chain,
+            bridges=bridges,
+            version=version,
+        )
+        for version in (4, 6)
+    ]
+    script = render("input-guard.sh.j2", chain=settings.guard_chain, bridges=bridges)
+    metas.append(
+        files.put(
+            name=f"Boot-time guard script {settings.guard_script}",
+            src=StringIO(script),
+            dest=settings.guard_script,
+            user="root",
+            group="root",
+            mode="755",
+        )
+    )
+    # Without systemd as PID 1 (containers, this project's dev machine) the deploy's own guard
+    # is all there is: re-run the deploy (or the script) after a reboot.
+    if host.get_fact(Directory, path="/run/systemd/system"):
+        unit_name = guard_unit_name(settings)
+        unit = files.put(
+            name=f"Boot-time guard unit {unit_name}",
+            src=StringIO(render("input-guard.service.j2", bridges=bridges, script=settings.guard_script)),
+            dest=f"/etc/systemd/system/{unit_name}",
+            user="root",
+            group="root",
+            mode="644",
+        )
+        reload = systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
+        enabled = systemd.service(name=f"Enable {unit_name} at boot", service=unit_name, running=None, enabled=True)
+        metas += [unit, reload, enabled]
     return metas

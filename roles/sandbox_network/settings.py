@@ -31,3 +31,6 @@ class SandboxNetworkSettings(Section):
     guard_host_input: bool = True
     # The iptables chain the guard owns (rewritten whole by the deploy).
     guard_chain: str = Field(default="SANDBOX-INPUT", pattern=r"^[A-Z][A-Z0-9_-]{0,28}$")
+    # Script that re-creates the guard; with systemd it runs at boot, before docker.service, from
+    # the unit <script name>.service (iptables rules do not survive a reboot).
+    guard_script: str = Field(default="/usr/local/sbin/sandbox-host-input-guard", pattern=r"^/[A-Za-z0-9._/-]+$")

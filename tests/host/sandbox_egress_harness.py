@@ -26,6 +26,7 @@ PROXY_IP, PROXY_PORT = "172.30.250.2", 3128
 PROXY, PROXY_IMAGE = "sbxtest-egress-proxy", "sbxtest-egress-proxy"
 TOOLS_IMAGE = "sbxtest-tools"
 CHAIN = "SBXTEST-INPUT"
+GUARD_SCRIPT = "/usr/local/sbin/sbxtest-input-guard"
 WEB, CLIENT, OUTSIDE_CLIENT = "sbxtest-web", "sbxtest-client", "sbxtest-outside"
 # Names the test web server answers to (Docker DNS aliases on the egress network).
 ALLOWED, WILDCARD_HIT, DENIED_IN_WILDCARD, NOT_LISTED = (
@@ -51,6 +52,7 @@ SETTINGS = {
         "egress_bridge": EGRESS_BRIDGE,
         "egress_subnet": EGRESS_SUBNET,
         "guard_chain": CHAIN,
+        "guard_script": GUARD_SCRIPT,
     },
     "egress_proxy": {
         "image": PROXY_IMAGE,
@@ -156,3 +158,4 @@ def teardown() -> None:
                     pass
             sh(tool, "-w", "-F", CHAIN, check=False)
             sh(tool, "-w", "-X", CHAIN, check=False)
+    Path(GUARD_SCRIPT).unlink(missing_ok=True)

@@ -87,6 +87,24 @@ def test_guard_rules_sit_ahead_of_accepts(converged):
     assert f"-A {h.CHAIN} -j DROP" in rules
 
 
+def guard_rules(tool):
+    return [r for r in h.sh(tool, "-w", "-S").stdout.splitlines() if h.CHAIN in r]
+
+
+def test_boot_script_recreates_the_guard_idempotently(converged):
+    installed = {tool: guard_rules(tool) for tool in ("iptables", "ip6tables")}
+    assert len(installed["iptables"]) == 4, installed  # -N, the jump, RETURN, DROP
+    # What a reboot leaves: nothing.
+    for tool in ("iptables", "ip6tables"):
+        h.sh(tool, "-w", "-D", "INPUT", "-i", h.INTERNAL_BRIDGE, "-j", h.CHAIN)
+        h.sh(tool, "-w", "-F", h.CHAIN)
+        h.sh(tool, "-w", "-X", h.CHAIN)
+    h.sh(h.GUARD_SCRIPT)
+    assert {tool: guard_rules(tool) for tool in installed} == installed
+    h.sh(h.GUARD_SCRIPT)  # again: no duplicates
+    assert {tool: guard_rules(tool) for tool in installed} == installed
+
+
 def test_drift_with_attached_container_fails_and_names_it(converged, tmp_path):
     h.sh("docker", "run", "-d", "--name", h.OUTSIDE_CLIENT, "--network", h.EGRESS, h.TOOLS_IMAGE, "sleep", "infinity")
     try:

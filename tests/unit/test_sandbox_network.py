@@ -206,3 +206,28 @@ def test_routes_fact_parses_both_families():
         {"dst": "172.17.0.0/16", "dev": "docker0"},
         {"dst": "fd00::/64", "dev": "eth0"},
     ]
+
+
+# The boot-time script and unit (roles/sandbox_network/templates)
+
+from roles.sandbox_network.deploy import guard_unit_name, render  # noqa: E402
+from roles.sandbox_network.settings import SandboxNetworkSettings  # noqa: E402
+
+
+def test_boot_script_applies_the_same_rules_as_the_operation():
+    script = render("input-guard.sh.j2", chain=CHAIN, bridges=["sbx-int0"])
+    chain_rules, jumps = ops.guard_rules(CHAIN, ["sbx-int0"])
+    for rule in chain_rules[1:]:
+        assert f'"$tool" -w {rule}' in script
+    for jump in jumps:
+        assert f'"$tool" -w {jump.replace("-A INPUT", "-I INPUT 1")}' in script
+    assert f'"$tool" -w -N {CHAIN} 2>/dev/null || "$tool" -w -F {CHAIN}' in script
+
+
+def test_boot_unit_runs_the_script_before_docker():
+    settings = SandboxNetworkSettings()
+    unit = render("input-guard.service.j2", bridges=["sbx-int0"], script=settings.guard_script)
+    assert guard_unit_name(settings) == "sandbox-host-input-guard.service"
+    assert "Before=docker.service network-pre.target" in unit
+    assert f"ExecStart={settings.guard_script}" in unit
+    assert "WantedBy=multi-user.target" in unit
