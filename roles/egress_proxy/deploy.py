@@ -33,7 +33,8 @@ def egress_proxy(settings: EgressProxySettings, network: SandboxNetworkSettings,
     Run after images.base_image and sandbox_network.sandbox_networks. Returns (image meta,
     container meta); the container meta changed means the proxy was (re)started.
     """
-    if not settings.enabled:
+    if not settings.enabled or not network.enabled:
+        # Without the sandbox networks the proxy has nowhere to sit.
         return []
     port = network.proxy_port
     files = squid.build_context(settings, port=port, client_subnet=network.internal_subnet)
