@@ -112,10 +112,14 @@ def test_runs_as_non_root_user(agent_image):
 
 
 @needs_docker
-def test_uid_and_gid_follow_the_setting():
-    image = build_agent_image(2345, 2346)
-    assert in_image(image, "id -u; id -g; stat -c %u:%g /home/agent/.claude /workspace").splitlines() == [
-        "2345", "2346", "2345:2346", "2345:2346"]
+@pytest.mark.parametrize("uid,gid", [(2345, 2346), (65534, 65534)], ids=["new ids", "ids of nobody/nogroup"])
+def test_uid_and_gid_follow_the_setting(uid, gid):
+    # 65534 is taken in Debian (nobody, home /nonexistent): the account is renamed and given a
+    # home, and the entrypoint (which writes ~/.gitconfig) works without the launcher's tmpfs.
+    image = build_agent_image(uid, gid)
+    out = docker("run", "--rm", "--network", "none", image, "bash", "-c",
+                 "id -u; id -g; id -un; stat -c %u:%g ~ ~/.claude /workspace; git config --global --get safe.directory")
+    assert out.splitlines() == [str(uid), str(gid), "agent", f"{uid}:{gid}", f"{uid}:{gid}", f"{uid}:{gid}", "/workspace"]
 
 
 @needs_docker

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from roles.agent import context
+from roles.agent.settings import AgentSettings
 from roles.common.schema import HostConfig
 from roles.egress_proxy.deploy import run_args as egress_run_args
 from roles.egress_proxy.settings import EgressProxySettings
@@ -379,3 +380,25 @@ def test_status_reports_the_running_sandbox(started):
     info = json.loads(launcher(started, "status", "--json").stdout)
     assert info["running"] is True and info["credentials"] == "api-key" and info["image_current"] is True
     assert info["proxy_running"] is True
+
+
+def test_update_rebuilds_the_image_under_its_content_tag(world, tmp_path):
+    # As the deploy leaves it: <repo>:c-<hash> and :latest on one image with the hash label.
+    # `update` rebuilds without cache and moves both tags, so the next deploy finds its tag current.
+    tar = context.context_tar(context.full_context(AgentSettings(), image_settings(), 1000, 1000))
+    digest = hashlib.sha256(tar).hexdigest()
+    repo = f"agtest-update-{world['run']}"
+    docker("build", "--force-rm", "--label", f"{agent_sandbox.HASH_LABEL}={digest}", "--tag", f"{repo}:latest",
+           "--tag", f"{repo}:c-{digest[:16]}", "-", input=tar, timeout=1200)
+    before = docker("image", "inspect", "--format", "{{.Id}}", f"{repo}:latest")
+    (tmp_path / "context.tar").write_bytes(tar)
+    cfg_file = tmp_path / "config.json"
+    cfg_file.write_text(json.dumps(dict(world["cfg"], image=f"{repo}:latest", build_context=str(tmp_path / "context.tar"))))
+    try:
+        launcher(dict(world, config=str(cfg_file)), "update")
+        after = {tag: docker("image", "inspect", "--format", "{{.Id}}", f"{repo}:{tag}") for tag in ("latest", f"c-{digest[:16]}")}
+        assert len(set(after.values())) == 1 and before not in after.values()
+        label = docker("image", "inspect", "--format", f'{{{{index .Config.Labels "{agent_sandbox.HASH_LABEL}"}}}}', f"{repo}:latest")
+        assert label == digest
+    finally:
+        docker("rmi", "--force", f"{repo}:latest", f"{repo}:c-{digest[:16]}", check=False)
