@@ -300,6 +300,11 @@ def preflight(docker: Docker, cfg: dict) -> None:
     check_daemon(docker)
     check_image(docker, cfg)
     check_network(docker, cfg)
+    proxy = cfg["proxy"].get("container")
+    if proxy and not running(docker, proxy):
+        # Not fatal (the sandbox itself starts), but the agent cannot reach its API without it.
+        _warn(f"the egress proxy {proxy} is not running: the agent cannot reach anything "
+              "(re-run the sandbox-host deploy, or docker start it)")
 
 
 def workspace_dir(value: str | None) -> Path:

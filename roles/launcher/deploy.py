@@ -25,6 +25,8 @@ def launcher(settings):
     ``settings`` is the HostConfig. Returns the operations whose change matters.
     """
     launcher_settings = settings.launcher
+    if not launcher_settings.enabled:
+        return ()
     uid, gid = agent_ids(settings.agent)
     installed = files.put(
         name=f"agent-sandbox installed at {launcher_settings.install_path}",
