@@ -76,6 +76,16 @@ def docker_ready() -> str | None:
     return None
 
 
+def skip_unless_local(config) -> None:
+    """These tests converge this machine (@local). Under testinfra's --hosts=<remote> (molecule
+    verify, the test host) they would still converge here, not there: skip instead."""
+    import pytest
+
+    hosts = config.getoption("hosts", None)
+    if hosts and any(not h.startswith(("local://", "local")) for h in hosts.split(",")):
+        pytest.skip(f"converges @local with this machine's Docker; not run against --hosts={hosts}")
+
+
 def write_group_vars(directory: Path, overrides: dict | None = None) -> Path:
     """A group_vars folder with dev.yml = SETTINGS deep-merged with overrides (JSON is YAML)."""
     data = json.loads(json.dumps(SETTINGS))

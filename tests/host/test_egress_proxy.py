@@ -17,7 +17,8 @@ PROXY_URL = f"http://{h.PROXY_IP}:{h.PROXY_PORT}"
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
+def env(request, tmp_path_factory):
+    h.skip_unless_local(request.config)
     h.teardown()
     group_vars = h.write_group_vars(tmp_path_factory.mktemp("gv"))
     first = h.deploy(group_vars)

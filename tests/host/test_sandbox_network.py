@@ -15,7 +15,8 @@ pytestmark = [pytest.mark.host, pytest.mark.skipif(h.docker_ready() is not None,
 
 
 @pytest.fixture(scope="module")
-def converged(tmp_path_factory):
+def converged(request, tmp_path_factory):
+    h.skip_unless_local(request.config)
     h.teardown()
     # A leftover of another shape: the deploy must replace it (nothing is attached).
     h.sh("docker", "network", "create", "--internal", "--subnet", "172.30.252.0/24", h.INTERNAL)
