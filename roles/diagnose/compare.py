@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from roles.diagnose import forwarding, rules
+from roles.diagnose import rules
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,11 @@ def _get(report, *path):
     return rules._get(report, *path)
 
 
+# Keyed by network name and without bridge names or subnets: user networks get other bridge
+# names (br-<id>) and subnets on every host, which is not a difference that matters.
 def _forward_verdicts(report: dict) -> dict:
     return {
-        f"{net['bridge']} {direction}": verdict.verdict + ("" if not verdict.rule else f" by {forwarding.rule_text(verdict.rule)}")
+        f"{net['name']} {direction}": verdict.verdict + (" (chain policy)" if verdict.by_policy else f" (rule in {verdict.chain})")
         for net, _, direction, verdict in rules._forward_verdicts(report)
     }
 
@@ -44,9 +46,8 @@ def _bridge_mtus(report: dict) -> dict:
     return {name: links[name]["mtu"] for name in _get(report, "options", "bridges") or [] if name in links}
 
 
-def _masquerade(report: dict) -> list:
-    rules_ = _get(report, "iptables", "nat", "rules") or []
-    return sorted(forwarding.rule_text(r) for r in rules_ if r.get("chain") == "POSTROUTING" and r.get("jump") == "MASQUERADE")
+def _masquerade(report: dict) -> dict:
+    return {net["name"]: covered for net, _, covered in rules.masquerade_coverage(report)}
 
 
 def _daemon_json_key(key: str) -> Callable[[dict], object]:
@@ -99,7 +100,7 @@ SIGNALS = [
     Signal("container DNS", 92, "containers must resolve the API (seed 001 §1)",
            lambda r: {"status": (_get(r, "container", "resolve") or {}).get("status"), "error": (_get(r, "container", "resolve") or {}).get("error")}),
     Signal("nftables forward chains", 90, "a drop in any forward-hook chain is final (seed 001 §2)", _nft_forward),
-    Signal("nat MASQUERADE rules", 88, "container traffic must be NATed to get answers", _masquerade),
+    Signal("NAT per Docker network", 88, "container traffic must be NATed to get answers", _masquerade),
     Signal("uplink MTU", 85, "the path's MTU bounds what containers may send (seed 001 §4)", _uplink_mtu),
     Signal("bridge MTUs", 84, "bridges larger than the uplink drop large packets (seed 001 §4)", _bridge_mtus),
     Signal("daemon_json.mtu", 83, "the default bridge's MTU (seed 001 §4)", _daemon_json_key("mtu")),

@@ -204,36 +204,43 @@ def nftables_forward_drop(report: dict) -> list[Finding]:
     return found
 
 
-def nat_masquerade_missing(report: dict) -> list[Finding]:
-    iptables = _get(report, "iptables", default={}) or {}
-    if iptables.get("status") != "ok" or not _uplink(report):
-        return []
-    rules = _get(iptables, "nat", "rules", default=[]) or []
-    masq = [r for r in rules if r.get("chain") == "POSTROUTING" and r.get("jump") in ("MASQUERADE", "SNAT")]
-    found = []
+def _masquerade_rules(report: dict) -> list[dict]:
+    rules = _get(report, "iptables", "nat", "rules", default=[]) or []
+    return [r for r in rules if r.get("chain") == "POSTROUTING" and r.get("jump") in ("MASQUERADE", "SNAT")]
+
+
+def masquerade_coverage(report: dict):
+    """(network, subnet, NATed?) for every outbound Docker bridge subnet that Docker masquerades."""
+    if _get(report, "iptables", "status") != "ok" or not _uplink(report):
+        return
+    masq = _masquerade_rules(report)
     for net in _bridge_networks(report):
         if not net.get("masquerade", True):
             continue
         for subnet in _v4_subnets(net):
             sample = str(next(ipaddress.ip_network(subnet, strict=False).hosts()) + 1)
-            covered = any(
-                forwarding.matches(r, forwarding.Packet(net["bridge"], _uplink(report), sample, forwarding.OUTSIDE, "NEW"))
-                for r in masq
-            )
-            if covered:
-                continue
-            found.append(Finding(
-                id="nat_masquerade_missing",
-                title=f"no MASQUERADE for {net['name']} ({subnet}): replies to containers never come back",
-                severity="high", likelihood=88,
-                why="Without NAT, container packets leave with a private source address the internet cannot answer; connections hang in SYN-SENT.",
-                evidence={"network": net["name"], "subnet": subnet, "nat POSTROUTING rules": [forwarding.rule_text(r) for r in masq],
-                          "daemon_json.iptables": _daemon_json(report).get("iptables"), "daemon_json.ip-masq": _daemon_json(report).get("ip-masq")},
-                fix=[f"sudo iptables -t nat -A POSTROUTING -s {subnet} ! -o {net['bridge']} -j MASQUERADE",
-                     "or let Docker recreate its rules: sudo systemctl restart docker"],
-                permanent={"docker_daemon.extra": "must not set iptables: false or ip-masq: false"},
-                seed=SEED_001.format(6, "Docker networking details: IP masquerading rules"),
-            ))
+            packet = forwarding.Packet(net["bridge"], _uplink(report), sample, forwarding.OUTSIDE, "NEW")
+            yield net, subnet, any(forwarding.matches(r, packet) for r in masq)
+
+
+def nat_masquerade_missing(report: dict) -> list[Finding]:
+    found = []
+    masq = _masquerade_rules(report)
+    for net, subnet, covered in masquerade_coverage(report):
+        if covered:
+            continue
+        found.append(Finding(
+            id="nat_masquerade_missing",
+            title=f"no MASQUERADE for {net['name']} ({subnet}): replies to containers never come back",
+            severity="high", likelihood=88,
+            why="Without NAT, container packets leave with a private source address the internet cannot answer; connections hang in SYN-SENT.",
+            evidence={"network": net["name"], "subnet": subnet, "nat POSTROUTING rules": [forwarding.rule_text(r) for r in masq],
+                      "daemon_json.iptables": _daemon_json(report).get("iptables"), "daemon_json.ip-masq": _daemon_json(report).get("ip-masq")},
+            fix=[f"sudo iptables -t nat -A POSTROUTING -s {subnet} ! -o {net['bridge']} -j MASQUERADE",
+                 "or let Docker recreate its rules: sudo systemctl restart docker"],
+            permanent={"docker_daemon.extra": "must not set iptables: false or ip-masq: false"},
+            seed=SEED_001.format(6, "Docker networking details: IP masquerading rules"),
+        ))
     return found
 
 

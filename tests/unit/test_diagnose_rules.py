@@ -383,3 +383,21 @@ def test_old_runsc_is_predicted_without_a_smoke_run_unless_the_workaround_is_reg
     assert [(f.id, f.likelihood) for f in found] == [("old_runsc_on_new_kernel", 80)]
     r["daemon_json"]["content"]["runtimes"]["runsc"]["runtimeArgs"] = ["--network=host"]
     assert rules.run_rules(r) == []
+
+
+def test_bridge_names_and_subnets_that_differ_per_host_are_not_differences():
+    def with_user_network(bridge, subnet):
+        r = healthy()
+        r["docker"]["networks"].append({"name": "sandbox-egress", "driver": "bridge", "bridge": bridge, "internal": False,
+                                        "ipv6": False, "subnets": [subnet], "mtu": None, "masquerade": True, "containers": 1})
+        r["iptables"]["filter"]["rules"].insert(4, {"chain": "FORWARD", "in_interface": bridge, "jump": "ACCEPT", "not_out_interface": bridge})
+        r["iptables"]["filter"]["rules"].insert(2, {"chain": "FORWARD", "extras": ["--ctstate", "-m", "RELATED,ESTABLISHED", "conntrack"],
+                                                    "jump": "ACCEPT", "out_interface": bridge})
+        r["iptables"]["nat"]["rules"].append({"chain": "POSTROUTING", "jump": "MASQUERADE", "not_out_interface": bridge, "source": subnet})
+        return r
+
+    a, b = with_user_network("br-0123456789ab", "172.19.0.0/16"), with_user_network("br-ba9876543210", "172.20.0.0/16")
+    assert rules.run_rules(a) == [] and rules.run_rules(b) == []
+    assert compare.differences(a, b) == []
+    del b["iptables"]["nat"]["rules"][-1]
+    assert [d["key"] for d in compare.differences(b, a)] == ["NAT per Docker network"]
