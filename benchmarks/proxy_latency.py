@@ -58,6 +58,11 @@ def main() -> None:
     if reason := h.docker_ready():
         raise SystemExit(f"cannot run: {reason}")
 
+    with h.exclusive():
+        run(args)
+
+
+def run(args) -> None:
     result = h.deploy(h.write_group_vars(Path(tempfile.mkdtemp(prefix="sbxbench-"))))
     if h.failed(result):
         raise SystemExit(result["stderr"][-3000:])

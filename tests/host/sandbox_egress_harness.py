@@ -6,6 +6,8 @@ touched. Everything the tests start is named sbxtest-*; only those are contacted
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -74,6 +76,15 @@ def docker_ready() -> str | None:
     if subprocess.run(["docker", "image", "inspect", SETTINGS["images"]["base_image"]], capture_output=True).returncode:
         return f"base image {SETTINGS['images']['base_image']} missing (scripts/build-base-image.sh)"
     return None
+
+
+@contextlib.contextmanager
+def exclusive():
+    """One user of the sbxtest-* networks, containers and chain at a time on this machine (two
+    pytest runs, or a test run and the benchmark, would tear down each other's setup)."""
+    with open("/tmp/sandbox-host-sbxtest.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def skip_unless_local(config) -> None:

@@ -19,14 +19,21 @@ PROXY_URL = f"http://{h.PROXY_IP}:{h.PROXY_PORT}"
 @pytest.fixture(scope="module")
 def env(request, tmp_path_factory):
     h.skip_unless_local(request.config)
+    with h.exclusive():
+        yield from _converge(tmp_path_factory)
+
+
+def _converge(tmp_path_factory):
     h.teardown()
-    group_vars = h.write_group_vars(tmp_path_factory.mktemp("gv"))
-    first = h.deploy(group_vars)
-    assert not h.failed(first), first["stderr"][-4000:]
-    second = h.deploy(group_vars)
-    web_ip = h.start_web_and_clients()
-    yield {"first": first, "second": second, "web_ip": web_ip, "tmp": tmp_path_factory}
-    h.teardown()
+    try:
+        group_vars = h.write_group_vars(tmp_path_factory.mktemp("gv"))
+        first = h.deploy(group_vars)
+        assert not h.failed(first), first["stderr"][-4000:]
+        second = h.deploy(group_vars)
+        web_ip = h.start_web_and_clients()
+        yield {"first": first, "second": second, "web_ip": web_ip, "tmp": tmp_path_factory}
+    finally:
+        h.teardown()
 
 
 def via_proxy(*curl_args):

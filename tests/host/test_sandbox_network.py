@@ -17,14 +17,21 @@ pytestmark = [pytest.mark.host, pytest.mark.skipif(h.docker_ready() is not None,
 @pytest.fixture(scope="module")
 def converged(request, tmp_path_factory):
     h.skip_unless_local(request.config)
+    with h.exclusive():
+        yield from _converge(tmp_path_factory)
+
+
+def _converge(tmp_path_factory):
     h.teardown()
-    # A leftover of another shape: the deploy must replace it (nothing is attached).
-    h.sh("docker", "network", "create", "--internal", "--subnet", "172.30.252.0/24", h.INTERNAL)
-    group_vars = h.write_group_vars(tmp_path_factory.mktemp("gv"))
-    first = h.deploy(group_vars)
-    second = h.deploy(group_vars)
-    yield first, second
-    h.teardown()
+    try:
+        # A leftover of another shape: the deploy must replace it (nothing is attached).
+        h.sh("docker", "network", "create", "--internal", "--subnet", "172.30.252.0/24", h.INTERNAL)
+        group_vars = h.write_group_vars(tmp_path_factory.mktemp("gv"))
+        first = h.deploy(group_vars)
+        second = h.deploy(group_vars)
+        yield first, second
+    finally:
+        h.teardown()
 
 
 def test_first_run_creates_and_second_changes_nothing(converged):
