@@ -64,10 +64,11 @@ def _docker(host) -> dict:
     result = {"status": "ok", "client": _fact(host, docker_facts.DockerVersion)}
     info = _fact(host, docker_facts.DockerSystemInfo)
     if not isinstance(info, dict) or not info.get("ServerVersion"):
-        # The client is there but dockerd does not answer: nothing below can be read.
-        result["status"] = "unreachable"
-        if isinstance(info, dict):
-            result["server_errors"] = info.get("ServerErrors") or info.get("error")
+        # The client is there but dockerd does not answer (or not to us): nothing below can be read.
+        answer = _fact(host, daemon_facts.DockerServerAnswer)
+        result["status"] = "permission denied" if answer.get("status") == "permission denied" else "unreachable"
+        result["server_errors"] = (info or {}).get("ServerErrors") if isinstance(info, dict) else None
+        result["server_errors"] = result["server_errors"] or answer.get("error")
         return result
     result["info"] = {key: info.get(key) for key in DOCKER_INFO_KEYS}
     result["info"]["Runtimes"] = {name: (rt or {}).get("path") for name, rt in (info.get("Runtimes") or {}).items()}
@@ -98,12 +99,17 @@ def _network_summary(net: dict) -> dict:
 
 def _sysctl(host) -> dict:
     values = _fact(host, server.Sysctl, keys=list(SYSCTL_KEYS)) or {}
-    return {key: values.get(key) for key in SYSCTL_KEYS if isinstance(values, dict)}
+    if not isinstance(values, dict) or not values:
+        values = _fact(host, network.ProcSys, keys=SYSCTL_KEYS) or {}
+    return {key: values.get(key) for key in SYSCTL_KEYS}
 
 
 def _iptables(host) -> dict:
     if not _fact(host, server.Which, "iptables-save"):
-        return {"status": "absent"}
+        # Debian keeps it in /usr/sbin, which is not on a normal user's PATH.
+        installed = any(_fact(host, server.Command, f"test -x {d}/iptables-save && echo yes || true") == "yes"
+                        for d in ("/usr/sbin", "/sbin"))
+        return {"status": "not on PATH" if installed else "absent"}
     result = {"status": "ok"}
     for table in ("filter", "nat"):
         result[table] = {
@@ -177,6 +183,7 @@ def gather_host(host, options: ProbeOptions) -> dict:
         "host": host.name,
         "gathered_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "options": options.as_dict(),
+        "connection": {"user": _fact(host, server.User), "sudo": bool(host.state.config.SUDO)},
         "system": _system(host),
         "sysctl": _sysctl(host),
         "network": _fact(host, network.NetworkState),

@@ -613,7 +613,10 @@ def not_checked(report: dict) -> list[str]:
     """What this report could not look at, so an empty finding list is not over-read."""
     notes = []
     docker = _get(report, "docker", "status")
-    if docker != "ok":
+    if docker == "permission denied":
+        notes.append("docker permission denied (not root, not in the docker group? use --sudo): Docker networks, NAT, "
+                     "container MTU and the container probes were not checked")
+    elif docker != "ok":
         notes.append(f"docker {docker}: Docker networks, NAT, MTU of container networks and the container probes were not checked")
     for key, what in (("container", "container DNS, IPv6 and MTU as a container sees them"),
                       ("sandbox_proxy", "the egress proxy path")):
@@ -621,8 +624,14 @@ def not_checked(report: dict) -> list[str]:
         if docker == "ok" and status not in ("ok", "absent"):
             extra = f" (image {_get(report, 'options', 'probe_image')} is not on the host; --probe-image)" if status == "no-image" else ""
             notes.append(f"{key} probe {status}{extra}: {what} not checked")
+    connection = _get(report, "connection", default={}) or {}
+    if connection.get("user") not in (None, "root") and not connection.get("sudo"):
+        notes.append(f"gathered as {connection.get('user')} without --sudo: root-only facts (iptables, nftables, "
+                     "and tools in /usr/sbin) may be missing or read as absent")
     iptables = _get(report, "iptables", "status")
-    if iptables == "empty":
+    if iptables == "not on PATH":
+        notes.append("iptables-save is installed but not on this user's PATH (use --sudo): FORWARD and NAT were not checked")
+    elif iptables == "empty":
         notes.append("iptables-save printed nothing (not root? use --sudo): FORWARD and NAT were not checked")
     elif iptables == "absent":
         notes.append("iptables-save absent: FORWARD and NAT were not checked")

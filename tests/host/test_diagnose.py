@@ -221,3 +221,38 @@ def test_broken_host_names_the_cause_and_its_fix_removes_it(probe_host, converge
         # Back to the scenario's own settings, so the next case starts from a healthy host.
         code, _, err = converge()
         assert code == 0, err
+
+
+def test_non_root_user_gets_notes_not_false_findings_and_sudo_reads_everything(probe_host, tmp_path):
+    host, instance = probe_host, _instances()[0]
+    user = "sbxdiag"
+    host.check_output(f"id {user} >/dev/null 2>&1 || useradd -m -s /bin/sh {user}")
+    host.check_output(f"install -d -o {user} -m 700 /home/{user}/.ssh && install -o {user} -m 600 /root/.ssh/authorized_keys "
+                      f"/home/{user}/.ssh/ && echo '{user} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{user}")
+    inventory = tmp_path / "user_inventory.py"
+    inventory.write_text(
+        f"hosts = [({instance['address']!r}, {{'ssh_user': {user!r}, 'ssh_key': {instance['identity_file']!r}, "
+        "'ssh_strict_host_key_checking': 'no', 'ssh_known_hosts_file': '/dev/null'})]\n"
+    )
+    try:
+        def gather(*extra):
+            out = tmp_path / f"user{len(extra)}"
+            done = subprocess.run([sys.executable, "-m", "roles.diagnose", "gather", str(inventory), "--out", str(out),
+                                   "--probe-image", PROBE_IMAGE, "--resolve-name", PROBE_NAME, "--proxy-target", "127.0.0.1:9",
+                                   *extra], cwd=REPO, capture_output=True, text=True)
+            assert done.returncode == 0, done.stdout + done.stderr
+            return json.loads(next(out.glob("*.json")).read_text())
+
+        plain = gather()
+        assert plain["docker"]["status"] == "permission denied"
+        assert plain["iptables"]["status"] == "not on PATH"
+        assert plain["sysctl"]["net.ipv4.ip_forward"] == 1  # read from /proc/sys without sysctl on PATH
+        assert rules.run_rules(plain) == []  # no dead-dockerd or FORWARD finding made up
+        notes = " ".join(rules.not_checked(plain))
+        assert "docker permission denied" in notes and "not on this user's PATH" in notes and f"gathered as {user}" in notes
+
+        elevated = gather("--sudo")
+        assert elevated["docker"]["status"] == "ok" and elevated["iptables"]["status"] == "ok"
+        assert rules.run_rules(elevated) == [] and rules.not_checked(elevated) == []
+    finally:
+        host.run(f"rm -f /etc/sudoers.d/{user}; userdel -r {user}")

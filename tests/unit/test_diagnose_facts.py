@@ -77,12 +77,14 @@ def test_daemon_json_states():
 def test_unit_environment_parses_quoted_values_and_masks_passwords():
     fact = docker.DockerUnitEnvironment()
     out = fact.process([
-        'Environment=HTTP_PROXY=http://user:s3cret@proxy:3128 "NO_PROXY=localhost,127.0.0.1" HTTPS_PROXY=http://proxy:3128',
+        'Environment=HTTP_PROXY=http://user:s3cret@proxy:3128 "NO_PROXY=localhost,127.0.0.1" HTTPS_PROXY=http://proxy:3128 '
+        'REGISTRY_TOKEN=abc123',
         "DropInPaths=/etc/systemd/system/docker.service.d/http-proxy.conf",
         "LoadState=loaded", "ActiveState=active",
     ])
     assert out["environment"] == {"HTTP_PROXY": "http://user:***@proxy:3128", "NO_PROXY": "localhost,127.0.0.1",
                                   "HTTPS_PROXY": "http://proxy:3128"}
+    assert out["other_variables"] == ["REGISTRY_TOKEN"] and "abc123" not in str(out)
     assert out["dropins"] == ["/etc/systemd/system/docker.service.d/http-proxy.conf"]
     no_systemd = fact.process(["System has not been booted with systemd as init system (PID 1). Can't operate.", "##FAILED##"])
     assert no_systemd["status"] == "unavailable"
@@ -241,3 +243,21 @@ def test_walker_skips_rules_it_cannot_model_and_says_so():
     verdict = forwarding.bridge_paths(table, "docker0", "172.17.0.0/16", "eth0")["outbound"]
     assert verdict.verdict == "ACCEPT" and len(verdict.unmodelled) == 1
     assert not forwarding.exact(rules[0])
+
+
+def test_docker_permission_denied_is_not_a_dead_daemon():
+    fact = docker.DockerServerAnswer()
+    denied = fact.process(["permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: "
+                           "Get \"http://%2Fvar%2Frun%2Fdocker.sock/v1.24/version\": dial unix /var/run/docker.sock: connect: permission denied",
+                           "##RC=1"])
+    assert denied["status"] == "permission denied"
+    down = fact.process(["Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?", "##RC=1"])
+    assert down["status"] == "unreachable"
+    assert fact.process(["24.0.7", "##RC=0"]) == {"status": "ok", "version": "24.0.7"}
+
+
+def test_proc_sys_fallback_reads_values_without_sysctl():
+    fact = network.ProcSys()
+    assert fact.process(["net.ipv4.ip_forward=1", "net.ipv6.conf.all.disable_ipv6=", "net.bridge.bridge-nf-call-iptables="]) == {
+        "net.ipv4.ip_forward": 1}
+    assert "/proc/sys/net/ipv4/ip_forward" in fact.command(keys=("net.ipv4.ip_forward",))

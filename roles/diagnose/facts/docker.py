@@ -66,11 +66,15 @@ class DockerUnitEnvironment(FactBase):
         for item in shlex.split(values.get("Environment", "")):
             key, _, value = item.partition("=")
             env[key] = value
+        # Only the proxy variables are kept (passwords masked): other variables may hold secrets
+        # and a report gets shared; their names are enough to see that they are there.
+        proxies = {k: v for k, v in env.items() if k.lower().endswith("_proxy")}
         return {
             "status": "ok",
             "load_state": values.get("LoadState"),
             "active_state": values.get("ActiveState"),
-            "environment": redact_env(env),
+            "environment": redact_env(proxies),
+            "other_variables": sorted(k for k in env if k not in proxies),
             "dropins": values.get("DropInPaths", "").split(),
         }
 
@@ -125,3 +129,25 @@ class RuntimeSmoke(FactBase):
         if rc == 0:
             return {"status": "ok"}
         return {"status": "failed", "exit_code": rc, "error": "\n".join(detail).strip()[-600:]}
+
+
+class DockerServerAnswer(FactBase):
+    """Why `docker info` gave nothing: {"status": "ok"|"permission denied"|"unreachable", "error"}.
+    Not being allowed on the socket (non-root, not in the docker group) is not a dead dockerd."""
+
+    @staticmethod
+    def default():
+        return {"status": "absent"}
+
+    def command(self):
+        return guard("docker", "docker version --format '{{.Server.Version}}' 2>&1; echo \"##RC=$?\"")
+
+    def process(self, output):
+        if is_absent(output):
+            return self.default()
+        rc = next((int(line[5:]) for line in output if line.startswith("##RC=")), None)
+        text = "\n".join(line for line in output if not line.startswith("##RC="))
+        if rc == 0:
+            return {"status": "ok", "version": text.strip()}
+        status = "permission denied" if "permission denied" in text.lower() else "unreachable"
+        return {"status": status, "error": text.strip()[-300:]}
