@@ -7,7 +7,7 @@ import json
 
 from pyinfra import host
 from pyinfra.api import OperationError, QuoteString, StringCommand, operation
-from pyinfra.facts.docker import DockerContainer
+from pyinfra.facts.docker import DockerContainer, DockerNetwork
 
 from roles.images.operations import image_id
 
@@ -16,6 +16,11 @@ SPEC_LABEL = "org.sandbox-host.spec"
 
 def spec_hash(image_ref_id: str | None, networks: list[tuple[str, str | None]], run_args: list[str]) -> str:
     return hashlib.sha256(json.dumps([image_ref_id, networks, run_args]).encode()).hexdigest()
+
+
+def network_id(name: str) -> str | None:
+    found = host.get_fact(DockerNetwork, object_id=name)
+    return found[0]["Id"] if found else None
 
 
 @operation()
@@ -41,7 +46,10 @@ def container(
         raise OperationError("container needs at least one network")
     run_args = list(run_args or [])
     current_image = image_id(image)
-    wanted = spec_hash(current_image, [list(n) for n in networks], run_args)
+    # Network IDs are part of the spec: a network that was recreated means a new container (the
+    # old one refers to the old network's ID and could not start).
+    network_ids = [network_id(name) for name, _ in networks]
+    wanted = spec_hash(current_image, [[*n, i] for n, i in zip(networks, network_ids)], run_args)
     found = host.get_fact(DockerContainer, object_id=container)
     existing = found[0] if found else None
 

@@ -6,7 +6,7 @@ import ipaddress
 
 from pyinfra import host
 from pyinfra.api import OperationError, QuoteString, StringCommand, operation
-from pyinfra.facts.docker import DockerNetwork, DockerNetworks
+from pyinfra.facts.docker import DockerContainers, DockerNetwork, DockerNetworks
 
 from roles.sandbox_network.facts import FilterRules, Routes
 
@@ -50,6 +50,16 @@ def overlaps(name: str, bridge: str, subnet: str, networks: list[dict], routes: 
     return found
 
 
+def attached_containers(network: str, found: dict, containers: list[dict]) -> list[str]:
+    """Containers on ``network``: running ones (the network's endpoints) and stopped ones (their
+    own settings), which the network inspect leaves out but which could not start without it."""
+    names = {c.get("Name", cid) for cid, c in (found.get("Containers") or {}).items()}
+    for container in containers:
+        if network in ((container.get("NetworkSettings") or {}).get("Networks") or {}):
+            names.add(container.get("Name", "").lstrip("/") or container.get("Id", "")[:12])
+    return sorted(names)
+
+
 @operation()
 def network(
     network: str,
@@ -76,7 +86,7 @@ def network(
         if not diff:
             host.noop(f"network {network} is as configured")
             return
-        attached = sorted(c.get("Name", cid) for cid, c in (found[0].get("Containers") or {}).items())
+        attached = attached_containers(network, found[0], host.get_fact(DockerContainers) or [])
         if attached:
             raise OperationError(
                 f"network {network} differs from the settings ({'; '.join(diff)}) but containers are "

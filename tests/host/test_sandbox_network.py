@@ -113,8 +113,11 @@ def test_boot_script_recreates_the_guard_idempotently(converged):
     assert {tool: guard_rules(tool) for tool in installed} == installed
 
 
-def test_drift_with_attached_container_fails_and_names_it(converged, tmp_path):
-    h.sh("docker", "run", "-d", "--name", h.OUTSIDE_CLIENT, "--network", h.EGRESS, h.TOOLS_IMAGE, "sleep", "infinity")
+@pytest.mark.parametrize("state", ["running", "stopped"])
+def test_drift_with_attached_container_fails_and_names_it(converged, tmp_path, state):
+    # A stopped container is not among the network's endpoints, yet could not start without it.
+    verb = ["run", "-d"] if state == "running" else ["create"]
+    h.sh("docker", *verb, "--name", h.OUTSIDE_CLIENT, "--network", h.EGRESS, h.TOOLS_IMAGE, "sleep", "infinity")
     try:
         moved = h.write_group_vars(tmp_path / "gv", {"sandbox_network": {"egress_subnet": "172.30.253.0/24"}})
         result = h.deploy(moved)

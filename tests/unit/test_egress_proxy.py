@@ -5,7 +5,7 @@ import pytest
 from pydantic import ValidationError
 from pyinfra.api import OperationError, StringCommand
 from pyinfra.context import ctx_host
-from pyinfra.facts.docker import DockerContainer, DockerImage
+from pyinfra.facts.docker import DockerContainer, DockerImage, DockerNetwork
 
 from roles.egress_proxy import operations as ops
 from roles.egress_proxy import squid
@@ -189,7 +189,8 @@ SPEC = dict(
     networks=[("sandbox-internal", "172.30.0.2"), ("sandbox-egress", None)],
     run_args=["--restart=unless-stopped", "--cap-drop=ALL"],
 )
-WANTED = ops.spec_hash(IMAGE_ID, [list(n) for n in SPEC["networks"]], SPEC["run_args"])
+NETWORK_IDS = {"sandbox-internal": "n1", "sandbox-egress": "n2"}
+WANTED = ops.spec_hash(IMAGE_ID, [[*n, NETWORK_IDS[n[0]]] for n in SPEC["networks"]], SPEC["run_args"])
 
 
 def existing(label, running=True):
@@ -198,6 +199,7 @@ def existing(label, running=True):
 
 def with_image(container=None):
     facts = {(DockerImage, SPEC["image"]): [{"Id": IMAGE_ID}]}
+    facts.update({(DockerNetwork, name): [{"Id": id_}] for name, id_ in NETWORK_IDS.items()})
     if container is not None:
         facts[(DockerContainer, SPEC["container"])] = container
     return facts
@@ -226,12 +228,14 @@ def test_stopped_with_the_same_spec_is_started():
     assert commands == ["docker container start sandbox-egress-proxy"]
 
 
-@pytest.mark.parametrize("change", ["image", "args", "network"])
+@pytest.mark.parametrize("change", ["image", "args", "network", "recreated network"])
 def test_new_image_or_settings_recreate(change):
     spec = dict(SPEC)
     facts = with_image(existing(WANTED))
     if change == "image":
         facts[(DockerImage, SPEC["image"])] = [{"Id": "sha256:" + "2" * 64}]
+    elif change == "recreated network":
+        facts[(DockerNetwork, "sandbox-egress")] = [{"Id": "n3"}]
     elif change == "args":
         spec["run_args"] = SPEC["run_args"] + ["--memory=128m"]
     else:

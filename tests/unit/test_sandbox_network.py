@@ -3,7 +3,7 @@
 import pytest
 from pyinfra.api import OperationError, StringCommand
 from pyinfra.context import ctx_host
-from pyinfra.facts.docker import DockerNetwork, DockerNetworks
+from pyinfra.facts.docker import DockerContainers, DockerNetwork, DockerNetworks
 
 from roles.sandbox_network import operations as ops
 from roles.sandbox_network.facts import FilterRules, Routes
@@ -103,6 +103,14 @@ def test_drifted_network_with_containers_fails_naming_them_and_the_drift():
     message = str(caught.value)
     assert "containers are attached (agent-1, sandbox-egress-proxy)" in message
     assert "subnets is ['172.30.9.0/24'], want ['172.30.0.0/24']" in message
+
+
+def test_stopped_container_on_the_network_also_blocks_a_recreate():
+    # `docker network inspect` lists running endpoints only; a stopped proxy still needs the network.
+    stopped = {"Name": "/sandbox-egress-proxy", "NetworkSettings": {"Networks": {"sandbox-internal": {}}}}
+    elsewhere = {"Name": "/other", "NetworkSettings": {"Networks": {"bridge": {}}}}
+    with pytest.raises(OperationError, match=r"containers are attached \(sandbox-egress-proxy\)"):
+        run(ops.network, {**facts(inspected(subnet="172.30.9.0/24")), (DockerContainers,): [stopped, elsewhere]}, **INTERNAL)
 
 
 def test_overlap_with_a_host_route_is_refused():
