@@ -15,6 +15,7 @@ from roles.common.facts import InitSystem
 from roles.docker_daemon.deploy import docker_daemon, restart_if_changed
 from roles.docker_engine.deploy import docker_engine
 from roles.docker_proxy.deploy import docker_proxy
+from roles.firewall.deploy import configure_firewall
 from roles.gvisor import deploy as gvisor
 from roles.host_network.deploy import host_network
 from roles.images import deploy as images
@@ -27,6 +28,16 @@ init = host.get_fact(InitSystem)
 
 docker_engine(settings.docker_engine)
 host_network(settings.host_network)
+# Before the restart: a bridge bound to another firewalld zone stops dockerd from starting.
+sandbox = settings.sandbox_network
+configure_firewall(
+    settings.firewall,
+    interfaces=["docker0", *([sandbox.internal_bridge, sandbox.egress_bridge] if sandbox.enabled else [])],
+    subnets=[
+        *([sandbox.egress_subnet] if sandbox.enabled else []),
+        *[pool.base for pool in settings.docker_daemon.default_address_pools],
+    ],
+)
 
 runsc_installed = gvisor.install(settings.gvisor) if settings.gvisor.enabled else None
 daemon_config = docker_daemon(

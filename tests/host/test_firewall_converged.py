@@ -25,6 +25,8 @@ def firewalld(host, settings):
     if not settings.firewall.manage or settings.firewall.backend in ("none", "ufw"):
         pytest.skip("firewalld is not managed by this config")
     if host.run("firewall-cmd --state").rc != 0:
+        if settings.firewall.backend == "firewalld":
+            pytest.fail("firewall.backend is firewalld but firewalld is not running")
         pytest.skip("firewalld is not running on this host")
     return settings.firewall.firewalld_zone
 
@@ -34,6 +36,8 @@ def ufw_rules(host, settings):
     if not settings.firewall.manage or settings.firewall.backend in ("none", "firewalld"):
         pytest.skip("UFW is not managed by this config")
     if "Status: active" not in host.run("LC_ALL=C ufw status").stdout:
+        if settings.firewall.backend == "ufw":
+            pytest.fail("firewall.backend is ufw but UFW is not active")
         pytest.skip("UFW is not active on this host")
     text = host.check_output("cat /etc/ufw/user.rules /etc/ufw/user6.rules")
     return [rule for rule in map(parse_tuple, text.splitlines()) if rule]
