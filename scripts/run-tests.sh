@@ -28,7 +28,7 @@ step harness pytest -q tests/harness
 # Product scenarios, in the order that fails fastest on a broken deploy.
 scenarios=("$@")
 if ((${#scenarios[@]} == 0)); then
-  scenarios=(default)
+  scenarios=(default firewalld ufw trixie)
 fi
 mkdir -p .cache/logs
 for scenario in "${scenarios[@]}"; do

@@ -43,3 +43,6 @@ if [[ ! -f $archive.id || "$(cat "$archive.id")" != "$id" ]]; then
 fi
 
 molecule/testhost/build.sh bookworm
+molecule/testhost/build.sh bookworm firewalld
+molecule/testhost/build.sh bookworm ufw
+molecule/testhost/build.sh trixie
