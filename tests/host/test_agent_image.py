@@ -207,3 +207,24 @@ def test_unchanged_context_builds_from_cache(agent_image):
     tar = context.context_tar(context.full_context(AgentSettings(), image_settings(), 1000, 1000))
     done = subprocess.run(["docker", "build", "--quiet", "-"], input=tar, capture_output=True, check=True)
     assert done.stdout.decode().strip() == docker("image", "inspect", "--format", "{{.Id}}", agent_image)
+
+
+@needs_docker
+def test_node_from_the_base_image_and_an_existing_uid_1000_account(agent_image):
+    # A stand-in for node:22-bookworm-slim (no registry here): node 22 + npm, an account "node"
+    # holding UID 1000, and a non-root USER at the end.
+    base = f"{TEST_REPO}:node-base"
+    dockerfile = f"FROM {agent_image}\nUSER root\nRUN usermod --login node --home /home/node --move-home agent\nUSER node\n"
+    docker("build", "--force-rm", "--tag", base, "-", input=dockerfile.encode())
+    agent = AgentSettings(node_source="base_image")
+    images = image_settings().model_copy(update={"base_image": base})
+    tar = context.context_tar(context.full_context(agent, images, 1000, 1000))
+    tag = f"{TEST_REPO}:from-node-base"
+    try:
+        docker("build", "--force-rm", "--tag", tag, "-", input=tar, timeout=1200)
+        out = in_image(tag, "id -un; id -u; getent passwd node || echo no-node; claude --version; node --version")
+        user, uid, node_account, version, node = out.splitlines()
+        assert (user, uid, node_account) == ("agent", "1000", "no-node")
+        assert version.startswith(AgentSettings().claude_code_version) and node.startswith("v22.")
+    finally:
+        docker("rmi", tag, base, check=False)
