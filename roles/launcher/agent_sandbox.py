@@ -197,10 +197,14 @@ def _warn(message: str) -> None:
     print(f"agent-sandbox: warning: {message}", file=sys.stderr)
 
 
-def run_args(cfg: dict, name: str, workspace: Path, gitconfig: Path | None, runtime: str | None) -> list[str]:
-    """`docker run` arguments for a sandbox container. No secret ever appears here."""
+def run_args(cfg: dict, name: str, workspace: Path, gitconfig: Path | None, runtime: str | None,
+             ids: tuple[int, int] | None = None) -> list[str]:
+    """`docker run` arguments for a sandbox container. No secret ever appears here.
+
+    ``ids``: the UID/GID the image runs as (owner of the home tmpfs); default: the config's."""
     user = cfg["user"]
     home = user["home"]
+    uid, gid = ids or (user["uid"], user["gid"])
     limits = cfg["limits"]
     proxy = proxy_url(cfg)
     no_proxy = ",".join(cfg.get("no_proxy", ["localhost", "127.0.0.1"]))
@@ -223,7 +227,7 @@ def run_args(cfg: dict, name: str, workspace: Path, gitconfig: Path | None, runt
         args += [
             "--read-only",
             "--tmpfs", f"/tmp:rw,nosuid,nodev,size={size}",
-            "--tmpfs", f"{home}:rw,nosuid,nodev,size={size},uid={user['uid']},gid={user['gid']},mode=0700",
+            "--tmpfs", f"{home}:rw,nosuid,nodev,size={size},uid={uid},gid={gid},mode=0700",
         ]
     if cfg.get("disable_ipv6", True):
         for iface in ("all", "default", "lo"):
@@ -242,6 +246,16 @@ def run_args(cfg: dict, name: str, workspace: Path, gitconfig: Path | None, runt
         args += ["--mount", f"type=bind,source={gitconfig},target={GITCONFIG_MOUNT},readonly"]
     args.append(cfg["image"])
     return args
+
+
+def image_ids(docker: Docker, cfg: dict) -> tuple[int, int] | None:
+    """UID/GID from the image's USER ("uid:gid"): the image, not the config, decides who owns the
+    home tmpfs, so an image rebuilt for another user still starts."""
+    user = docker.out(["image", "inspect", "--format", "{{.Config.User}}", cfg["image"]], check=False)
+    parts = user.split(":")
+    if len(parts) == 2 and all(part.isdigit() for part in parts):
+        return int(parts[0]), int(parts[1])
+    return None
 
 
 def host_gitconfig(cfg: dict) -> Path | None:
@@ -266,6 +280,9 @@ def wait_ready(docker: Docker, name: str, timeout: float = READY_TIMEOUT) -> Non
 
 def install_credentials(docker: Docker, name: str, creds: Credentials | None, fresh: bool) -> str:
     """Hand the credentials over on stdin; fail clearly when there are none anywhere."""
+    if creds is None and fresh:
+        raise LauncherError("--fresh-creds, but the host has no credentials to put in: set ANTHROPIC_API_KEY or "
+                            "CLAUDE_CODE_OAUTH_TOKEN, or pass --credentials-file PATH")
     if creds is None:
         present = docker.run(["exec", name, "agent-credentials", "status"], check=False)
         if present.returncode == 0:
@@ -287,7 +304,7 @@ def start_sandbox(docker: Docker, cfg: dict, name: str, workspace: Path, creds: 
                   fresh: bool, say=print) -> None:
     """Create the container, wait for its entrypoint, install credentials; remove it on failure."""
     runtime = choose_runtime(docker, cfg)
-    docker.run(run_args(cfg, name, workspace, host_gitconfig(cfg), runtime))
+    docker.run(run_args(cfg, name, workspace, host_gitconfig(cfg), runtime, image_ids(docker, cfg)))
     try:
         wait_ready(docker, name)
         say(install_credentials(docker, name, creds, fresh))

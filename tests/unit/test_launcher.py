@@ -301,3 +301,28 @@ def test_missing_config_is_a_clear_error(tmp_path, capsys):
 def test_ipv6_finding(sysctl, connect_error, result):
     docker = FakeDocker({"exec sbx cat": sysctl, "exec sbx bash": (1, "", connect_error or "")})
     assert sandbox.ipv6_finding(docker, "sbx").result == result
+
+
+def test_preflight_warns_when_the_proxy_is_down(capsys):
+    docker = FakeDocker({"inspect --format {{.State.Running}} sandbox-egress-proxy": (0, "false", "")})
+    sandbox.preflight(docker, cfg())
+    assert "egress proxy sandbox-egress-proxy is not running" in capsys.readouterr().err
+    docker = FakeDocker({"inspect --format {{.State.Running}} sandbox-egress-proxy": (0, "true", "")})
+    sandbox.preflight(docker, cfg())
+    assert capsys.readouterr().err == ""
+
+
+def test_fresh_creds_without_host_credentials_is_refused(tmp_path):
+    docker = FakeDocker({"info": (0, "{}", "")})
+    with pytest.raises(sandbox.LauncherError, match="--fresh-creds, but the host has no credentials"):
+        sandbox.start_sandbox(docker, cfg(runtime=None), "sbx", tmp_path, None, fresh=True)
+    assert docker.calls[-1][0] == ["rm", "--force", "sbx"]
+
+
+def test_home_tmpfs_belongs_to_the_images_user(tmp_path):
+    docker = FakeDocker({"info": (0, "{}", ""), "image inspect --format {{.Config.User}}": (0, "2345:2346", "")})
+    sandbox.start_sandbox(docker, cfg(runtime=None), "sbx", tmp_path,
+                          sandbox.Credentials("api-key", b"k", "env"), fresh=False, say=lambda m: None)
+    run = next(args for args, _ in docker.calls if args[0] == "run")
+    assert ("--tmpfs", "/home/agent:rw,nosuid,nodev,size=1g,uid=2345,gid=2346,mode=0700") in pairs(run)
+    assert sandbox.image_ids(FakeDocker({"image inspect": (0, "agent", "")}), cfg()) is None
