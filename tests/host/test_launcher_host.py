@@ -239,6 +239,12 @@ def test_secret_is_nowhere_but_the_0600_file(started):
     name = started["name"]
     inspect = docker("inspect", name)
     assert FAKE_KEY not in inspect
+    # The agent itself running (interactive, at its folder-trust prompt) while the environments
+    # of every process are read: claude and whatever it started.
+    docker("exec", "--detach", name, "bash", "-c", "timeout 60 script -qc claude /dev/null >/dev/null 2>&1")
+    docker("exec", name, "bash", "-c", "for i in $(seq 100); do grep -qx claude /proc/[0-9]*/comm 2>/dev/null && exit 0; "
+                                       "sleep 0.1; done; exit 1")
+    time.sleep(2)  # past its start-up, when it has asked its apiKeyHelper
     # grep takes the key from the file, so this check's own command line does not hold it.
     script = ("for f in /proc/[0-9]*/environ; do cat $f 2>/dev/null; echo; done | tr '\\0' '\\n' | "
               "grep -c -F -f ~/.claude/.api-key || true; for f in /proc/[0-9]*/cmdline; do cat $f 2>/dev/null; echo; done | "
