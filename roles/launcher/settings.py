@@ -11,16 +11,20 @@ _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
 class DoctorTargets(Section):
-    # A URL the proxy must let through, one it must refuse, and a name that must not resolve
-    # inside the sandbox (the proxy resolves names). Tests point these at their own containers.
+    # A URL the proxy must let through (tests point these at their own containers).
     allowed_url: str = Field(default="https://api.anthropic.com/", pattern=r"^https?://")
+    # A URL the proxy must refuse.
     denied_url: str = Field(default="https://example.com/", pattern=r"^https?://")
+    # A name that must not resolve inside the sandbox (the proxy resolves names); null: no check.
     dns_name: str | None = "api.anthropic.com"
+    # Seconds each probe may take.
     timeout: int = Field(default=10, ge=1, le=120)
 
 
 class LauncherSettings(Section):
+    # Install agent-sandbox, its configuration and the image's rebuild context.
     enabled: bool = True
+    # Where agent-sandbox is installed.
     install_path: str = Field(default="/usr/local/bin/agent-sandbox", pattern=_ABS_PATH)
     # The launcher's settings (image, networks, proxy, run policy), rendered by the deploy.
     config_path: str = Field(default="/etc/agent-sandbox/config.json", pattern=_ABS_PATH)
@@ -42,4 +46,5 @@ class LauncherSettings(Section):
     agent_command: list[str] = ["claude"]
     # NO_PROXY inside the sandbox.
     no_proxy: list[str] = ["localhost", "127.0.0.1"]
+    # What `agent-sandbox doctor` probes.
     doctor: DoctorTargets = Field(default_factory=DoctorTargets)
