@@ -240,12 +240,20 @@ def run_args(cfg: dict, name: str, workspace: Path, gitconfig: Path | None, runt
         args += ["--env", f"{var}={no_proxy}"]
     args += [
         "--volume", f"{cfg['state_volume']}:{home}/.claude",
-        "--mount", f"type=bind,source={workspace},target=/workspace",
+        "--mount", bind_mount(workspace, "/workspace"),
     ]
     if gitconfig:
-        args += ["--mount", f"type=bind,source={gitconfig},target={GITCONFIG_MOUNT},readonly"]
+        args += ["--mount", bind_mount(gitconfig, GITCONFIG_MOUNT, readonly=True)]
     args.append(cfg["image"])
     return args
+
+
+def bind_mount(source: Path, target: str, readonly: bool = False) -> str:
+    """A --mount value; --mount is CSV, so a path with a comma or quote is quoted (a folder
+    called "a,b" must not turn into two options)."""
+    fields = ["type=bind", f"source={source}", f"target={target}"] + (["readonly"] if readonly else [])
+    quoted = ['"' + f.replace('"', '""') + '"' if ("," in f or '"' in f) else f for f in fields]
+    return ",".join(quoted)
 
 
 def image_ids(docker: Docker, cfg: dict) -> tuple[int, int] | None:

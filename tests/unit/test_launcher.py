@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -326,3 +327,9 @@ def test_home_tmpfs_belongs_to_the_images_user(tmp_path):
     run = next(args for args, _ in docker.calls if args[0] == "run")
     assert ("--tmpfs", "/home/agent:rw,nosuid,nodev,size=1g,uid=2345,gid=2346,mode=0700") in pairs(run)
     assert sandbox.image_ids(FakeDocker({"image inspect": (0, "agent", "")}), cfg()) is None
+
+
+def test_bind_mount_quotes_commas_and_quotes():
+    assert sandbox.bind_mount(Path("/src/p"), "/workspace") == "type=bind,source=/src/p,target=/workspace"
+    assert sandbox.bind_mount(Path('/src/a,b"c'), "/workspace", readonly=True) == \
+        'type=bind,"source=/src/a,b""c",target=/workspace,readonly'
