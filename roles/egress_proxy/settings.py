@@ -67,6 +67,11 @@ class EgressProxySettings(Section):
     # no need to install packages at run time, and a package registry is an upload channel.
     # Denied wins over allowed (e.g. allow .example.com but deny uploads.example.com).
     denied_domains: list[DomainPattern] = []
+    # Refuse allowed names that resolve to loopback, private (RFC 1918, CGNAT, IPv6 ULA) or
+    # link-local addresses: DNS rebinding into the host's networks, the cloud metadata service
+    # (169.254.169.254), the host itself at the egress bridge's IP. false: needed to reach an
+    # internal service (a package mirror) by name; list that name in allowed_domains.
+    deny_private_destinations: bool = True
     # Ports a CONNECT tunnel (https) may go to.
     allowed_connect_ports: list[Port] = Field(default=[443], min_length=1)
     # Ports plain-http requests may go to (allowed names only). [] refuses plain http entirely.

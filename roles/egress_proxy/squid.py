@@ -43,6 +43,7 @@ def render(settings: EgressProxySettings, port: int, client_subnet: str) -> str:
     return env.get_template("squid.conf.j2").render(
         port=port,
         listen_ipv6=settings.listen_ipv6,
+        deny_private_destinations=settings.deny_private_destinations,
         visible_hostname=settings.container_name,
         client_subnet=client_subnet,
         connect_ports=sorted(set(settings.allowed_connect_ports)),

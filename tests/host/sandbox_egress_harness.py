@@ -61,6 +61,9 @@ SETTINGS = {
         "container_name": PROXY,
         "allowed_domains": [ALLOWED, "*.wild.sbx.test"],
         "denied_domains": [DENIED_IN_WILDCARD],
+        # The test's "outside" server necessarily has a private address; the default (true) is
+        # tested on its own (test_allowed_name_resolving_to_a_private_address_is_refused).
+        "deny_private_destinations": False,
     },
 }
 

@@ -193,6 +193,30 @@ def test_every_log_line_is_json_even_for_hostile_requests(env):
     assert any(e["host"] == 'a"b.sbx.test' for e in entries)
 
 
+def test_allowed_name_resolving_to_a_private_address_is_refused(env):
+    """The default deny_private_destinations: allowed.sbx.test resolves to the web server's
+    private address (DNS rebinding, metadata service, the host at the egress bridge's IP)."""
+    default = h.write_group_vars(
+        env["tmp"].mktemp("gv-private"), {"egress_proxy": {**h.SETTINGS["egress_proxy"], "deny_private_destinations": True}}
+    )
+    try:
+        result = h.deploy(default)
+        assert not h.failed(result), result["stderr"][-3000:]
+        statuses = []
+        for _ in range(40):  # the recreated proxy takes a moment to listen; bounded
+            statuses = [via_proxy(f"http://{h.ALLOWED}/")[0], via_proxy("-p", f"http://{h.ALLOWED}:443/")[0]]
+            if "000" not in statuses:
+                break
+            h.sh("sleep", "0.25")
+        assert statuses == ["403", "403"]
+        line = [e for e in proxy_log() if e["host"] == h.ALLOWED][-1]
+        assert line["decision"] == "TCP_DENIED"
+    finally:
+        # Back to the module's settings for the tests that follow.
+        back = h.deploy(h.write_group_vars(env["tmp"].mktemp("gv-back")))
+        assert not h.failed(back)
+
+
 # Changes
 
 

@@ -104,6 +104,8 @@ def test_default_config_allows_claude_code_endpoints_only():
         "http_access deny CONNECT !connect_ports",
         "http_access deny !CONNECT !http_ports",
         "http_access deny to_ip_literal",
+        "http_access deny !allowed_domains",
+        "http_access deny to_private",
         "http_access allow allowed_domains",
         "http_access deny all",
     ]
@@ -115,6 +117,21 @@ def test_denied_is_checked_before_allowed():
     rules = access_rules(conf(allowed_domains=["*.example.com"], denied_domains=["uploads.example.com"]))
     assert rules.index("http_access deny denied_domains") < rules.index("http_access allow allowed_domains")
     assert rules[-1] == "http_access deny all"
+
+
+def test_private_destinations_are_checked_only_for_allowed_names():
+    rules = access_rules(conf())
+    # The dst ACL resolves the name: it must come after unlisted names are refused.
+    assert rules.index("http_access deny !allowed_domains") < rules.index("http_access deny to_private")
+    assert rules.index("http_access deny to_private") < rules.index("http_access allow allowed_domains")
+    text = conf()
+    assert "acl to_private dst 0.0.0.0/8 10.0.0.0/8 100.64.0.0/10 127.0.0.0/8 169.254.0.0/16 172.16.0.0/12 192.168.0.0/16" in text
+    assert "acl to_private dst ::1 fc00::/7 fe80::/10" in text
+
+
+def test_private_destinations_can_be_allowed():
+    text = conf(deny_private_destinations=False)
+    assert "to_private" not in text
 
 
 def test_empty_allowlist_denies_everything():
