@@ -201,7 +201,8 @@ def build(
     # 0644 (dirs 0755): executables get their mode in the Dockerfile (RUN chmod).
     yield StringCommand("find", QuoteString(workdir), "-mindepth 1 -exec chmod u=rwX,go=rX {} +")
 
-    build_cmd: list = ["docker build --force-rm -t", QuoteString(tagged), "--label", QuoteString(f"{HASH_LABEL}={digest}")]
+    # No legacy-only flags (--force-rm ...): on docker-ce hosts `docker build` is BuildKit (buildx).
+    build_cmd: list = ["docker build -t", QuoteString(tagged), "--label", QuoteString(f"{HASH_LABEL}={digest}")]
     for key in sorted(args):
         build_cmd += ["--build-arg", QuoteString(f"{key}={args[key]}")]
     build_cmd += [QuoteString(workdir)]

@@ -60,7 +60,7 @@ def test_build_when_missing_uploads_context_builds_and_tags_alias():
     assert commands[1] == ("upload", BUILD["dockerfile"].encode(), f"{workdir}/Dockerfile")
     assert commands[2] == ("upload", b"x=1\n", f"{workdir}/a.conf")
     assert commands[3] == f"find {workdir} -mindepth 1 -exec chmod u=rwX,go=rX {{}} +"
-    assert commands[4].startswith(f"docker build --force-rm -t {tagged} --label org.sandbox-host.content-hash=")
+    assert commands[4].startswith(f"docker build -t {tagged} --label org.sandbox-host.content-hash=")
     assert commands[4].endswith(f"{workdir} ; status=$?; rm -rf {workdir} ; exit $status")
     assert commands[5] == f"docker tag {tagged} sbx-proxy:latest"
 
