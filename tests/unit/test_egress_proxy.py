@@ -148,8 +148,8 @@ def test_no_http_ports_refuses_plain_http():
 
 def test_ip_literals_are_denied_before_any_allow():
     text = conf()
-    assert "acl to_ip_literal dstdom_regex -i ^(0x[0-9a-f]+|[0-9]+)(\\.(0x[0-9a-f]+|[0-9]+)){0,3}$" in text
-    assert "acl to_ip_literal dstdom_regex -i ^\\[?[0-9a-f]*:[0-9a-f:.]*\\]?$" in text
+    assert "acl to_ip_literal dstdom_regex -n -i ^(0x[0-9a-f]+|[0-9]+)(\\.(0x[0-9a-f]+|[0-9]+)){0,3}$" in text
+    assert "acl to_ip_literal dstdom_regex -n -i ^\\[?[0-9a-f]*:[0-9a-f:.]*\\]?$" in text
 
 
 @pytest.mark.parametrize(
