@@ -67,8 +67,8 @@ def _docker(host) -> dict:
         # The client is there but dockerd does not answer (or not to us): nothing below can be read.
         answer = _fact(host, daemon_facts.DockerServerAnswer)
         result["status"] = "permission denied" if answer.get("status") == "permission denied" else "unreachable"
-        result["server_errors"] = (info or {}).get("ServerErrors") if isinstance(info, dict) else None
-        result["server_errors"] = result["server_errors"] or answer.get("error")
+        server_errors = info.get("ServerErrors") if isinstance(info, dict) else None
+        result["server_errors"] = server_errors or answer.get("error")
         return result
     result["info"] = {key: info.get(key) for key in DOCKER_INFO_KEYS}
     result["info"]["Runtimes"] = {name: (rt or {}).get("path") for name, rt in (info.get("Runtimes") or {}).items()}
