@@ -15,10 +15,12 @@ from roles.common.facts import InitSystem
 from roles.docker_daemon.deploy import docker_daemon, restart_if_changed
 from roles.docker_engine.deploy import docker_engine
 from roles.docker_proxy.deploy import docker_proxy
+from roles.egress_proxy.deploy import egress_proxy
 from roles.firewall.deploy import configure_firewall
 from roles.gvisor import deploy as gvisor
 from roles.host_network.deploy import host_network
 from roles.images import deploy as images
+from roles.sandbox_network.deploy import sandbox_networks
 
 # Every group_vars file is validated before any operation is planned, so a bad value in any
 # group stops the run before a host is touched.
@@ -57,3 +59,7 @@ if settings.gvisor.enabled:
         image=settings.gvisor.smoke_image or settings.images.base_image,
         _if=any_changed(*[op for op in (daemon_config, runsc_installed) if op is not None]),
     )
+
+# The sandbox: networks, the egress proxy on them, the agent image and the launcher.
+sandbox_networks(settings.sandbox_network, mtu=settings.docker_daemon.mtu)
+egress_proxy(settings.egress_proxy, settings.sandbox_network, settings.images)
