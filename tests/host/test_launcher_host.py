@@ -110,7 +110,9 @@ def squid_image(internal_subnet: str) -> str:
     from roles.egress_proxy.settings import EgressProxySettings
     from roles.images import deploy as images
 
-    proxy = EgressProxySettings(allowed_domains=["allowed.agtest"], allowed_http_ports=[8080])
+    # The test's "outside" servers live in private address space, which the role refuses by default.
+    proxy = EgressProxySettings(allowed_domains=["allowed.agtest"], allowed_http_ports=[8080],
+                                deny_private_destinations=False)
     files = squid.build_context(proxy, port=3128, client_subnet=internal_subnet)
     dockerfile = images.render_dockerfile(squid.TEMPLATES / "Dockerfile.j2", image_settings(), port=3128,
                                           listen_ipv6=proxy.listen_ipv6)
