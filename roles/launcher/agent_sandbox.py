@@ -457,10 +457,13 @@ def doctor_checks(docker: Docker, cfg: dict, name: str, targets: dict) -> list[F
         findings.append(Finding("denied_refused", "warn", f"{targets['denied_url']}: {_describe(denied)}",
                                 "failed, but not by a proxy refusal: check the proxy logs"))
 
-    direct = _probe(docker, name, targets["allowed_url"], min(timeout, 5), direct=True)
+    direct_url = targets.get("direct_url") or targets["allowed_url"]
+    direct = _probe(docker, name, direct_url, min(timeout, 5), direct=True)
+    evidence = f"{direct_url} without the proxy: {_describe(direct)}"
+    if direct["exit"] in (6, 28) and "resolv" in direct["stderr"].lower():
+        evidence += " (stopped at DNS; set doctor.direct_url to an IP URL to test the network path)"
     findings.append(Finding(
-        "direct_blocked", "pass" if direct["exit"] != 0 else "fail",
-        f"{targets['allowed_url']} without the proxy: {_describe(direct)}",
+        "direct_blocked", "pass" if direct["exit"] != 0 else "fail", evidence,
         "" if direct["exit"] != 0 else "the sandbox reaches out without the proxy: check the internal network and firewall"))
 
     dns_name = targets.get("dns_name")
@@ -638,7 +641,7 @@ def cmd_doctor(args, cfg, docker: Docker) -> int:
     if not running(docker, name):
         raise LauncherError(f"the sandbox {name} is not running: agent-sandbox start [DIR] first")
     targets = dict(cfg.get("doctor", {}))
-    for key in ("allowed_url", "denied_url", "dns_name"):
+    for key in ("allowed_url", "denied_url", "direct_url", "dns_name"):
         if getattr(args, key):
             targets[key] = getattr(args, key)
     for key in ("allowed_url", "denied_url"):
@@ -678,6 +681,7 @@ def parser() -> argparse.ArgumentParser:
     doctor.add_argument("--container", help="sandbox container (default: the configured one)")
     doctor.add_argument("--allowed-url", dest="allowed_url", help="a URL the proxy must let through")
     doctor.add_argument("--denied-url", dest="denied_url", help="a URL the proxy must refuse")
+    doctor.add_argument("--direct-url", dest="direct_url", help="a URL unreachable without the proxy (default: allowed URL)")
     doctor.add_argument("--dns-name", dest="dns_name", help="a name that must not resolve in the sandbox")
     doctor.add_argument("--json", action="store_true")
     return top

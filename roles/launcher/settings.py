@@ -15,6 +15,9 @@ class DoctorTargets(Section):
     allowed_url: str = Field(default="https://api.anthropic.com/", pattern=r"^https?://")
     # A URL the proxy must refuse.
     denied_url: str = Field(default="https://example.com/", pattern=r"^https?://")
+    # A URL the sandbox must not reach without the proxy; null: allowed_url. An IP-address URL
+    # tests the network path itself (a name usually stops at DNS already).
+    direct_url: str | None = Field(default=None, pattern=r"^https?://")
     # A name that must not resolve inside the sandbox (the proxy resolves names); null: no check.
     dns_name: str | None = "api.anthropic.com"
     # Seconds each probe may take.

@@ -153,6 +153,9 @@ def make_world(image, tmp_path_factory, proxy_kind):
         docker("start", proxy)
         allowed_ip = docker("inspect", "--format",
                             f"{{{{(index .NetworkSettings.Networks \"{egress}\").IPAddress}}}}", containers[0])
+        doctor = {"allowed_url": "http://allowed.agtest:8080/", "denied_url": "http://denied.agtest:8080/",
+                  # by IP: the direct check must meet the network, not just a failed lookup
+                  "direct_url": f"http://{allowed_ip}:8080/", "dns_name": "allowed.agtest", "timeout": 5}
         settings = HostConfig.model_validate({
             "sandbox_network": {"internal_network": internal, "internal_subnet": int_subnet,
                                 "egress_subnet": egr_subnet, "proxy_ip": proxy_ip},
@@ -161,8 +164,7 @@ def make_world(image, tmp_path_factory, proxy_kind):
                       "dns_servers": [proxy_ip]},
             "launcher": {"container_name": f"agtest-sandbox-{run}", "proxy_container": proxy,
                          "credentials_file": None, "gitconfig": str(tmp_path_factory.mktemp("git") / "gitconfig"),
-                         "doctor": {"allowed_url": "http://allowed.agtest:8080/", "denied_url": "http://denied.agtest:8080/",
-                                    "dns_name": "allowed.agtest", "timeout": 5}},
+                         "doctor": doctor},
         })
         cfg = launcher_config(settings, 1000, 1000)
         cfg["image"] = image
@@ -350,7 +352,7 @@ def test_doctor_fails_when_the_denied_host_gets_through(started):
 def test_doctor_fails_when_egress_bypasses_the_proxy(started):
     # A sandbox container also attached to the egress network reaches the outside directly.
     docker("network", "connect", started["egress"], started["name"])
-    done = launcher(started, "doctor", "--json", "--allowed-url", f"http://{started['allowed_ip']}:8080/", check=False)
+    done = launcher(started, "doctor", "--json", check=False)
     findings = {f["check"]: f for f in json.loads(done.stdout)}
     assert findings["direct_blocked"]["result"] == "fail"
 

@@ -48,8 +48,10 @@ def test_launch_flags():
 
 
 def test_doctor_targets_and_logs_filter_parse():
-    args = sandbox.parse_args(["doctor", "--allowed-url", "http://a/", "--denied-url", "http://d/", "--json"])
-    assert (args.allowed_url, args.denied_url, args.dns_name, args.json) == ("http://a/", "http://d/", None, True)
+    args = sandbox.parse_args(["doctor", "--allowed-url", "http://a/", "--denied-url", "http://d/", "--direct-url",
+                               "http://10.0.0.1/", "--json"])
+    assert (args.allowed_url, args.denied_url, args.direct_url, args.dns_name, args.json) == (
+        "http://a/", "http://d/", "http://10.0.0.1/", None, True)
     args = sandbox.parse_args(["logs", "--decision", "denied", "-f"])
     assert (args.decision, args.follow) == ("denied", True)
 
