@@ -24,6 +24,8 @@ step() {  # name, command...: run one suite and record it
 step unit pytest -q tests/unit
 # The harness proves Molecule's idempotence and verify steps fail when they should.
 step harness pytest -q tests/harness
+# Self-contained tests against this machine's Docker (their own test hosts, networks, servers).
+step integration pytest -q tests/integration
 
 # Product scenarios, in the order that fails fastest on a broken deploy.
 scenarios=("$@")

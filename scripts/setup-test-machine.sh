@@ -46,3 +46,8 @@ molecule/testhost/build.sh bookworm
 molecule/testhost/build.sh bookworm firewalld
 molecule/testhost/build.sh bookworm ufw
 molecule/testhost/build.sh trixie
+# Self-contained firewall test hosts of tests/integration (pyinfra's @docker connector).
+for fw in firewalld ufw; do
+  docker build -q -f tests/integration/images/firewall-testhost.Dockerfile --build-arg "FIREWALL=$fw" \
+    -t "sandbox-host-testhost-$fw:bookworm" tests/integration/images >/dev/null
+done

@@ -1,13 +1,14 @@
 """dockerd behind a corporate HTTP proxy (issue 4): the registry is reachable only through it.
 
 Runs in the corporate-proxy Molecule scenario, whose lab (molecule/corporate-proxy/lab.yml)
-puts the test host on an internal network with Squid, and the registry on another network
+puts the test host on an internal network with Squid, and an HTTPS registry on another network
 behind Squid. Skipped anywhere else.
 
     molecule test -s corporate-proxy
 """
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -30,16 +31,19 @@ pytestmark = [
 if LAB:
     REGISTRY = f"{LAB['registry_name']}:{LAB['registry_port']}"
     PROBE = f"{REGISTRY}/{LAB['probe_repository']}:{LAB['probe_tag']}"
-    MANIFEST_URL = f"http://{REGISTRY}/v2/{LAB['probe_repository']}/manifests/"
-# A direct pull tries HTTPS then HTTP, each until dockerd's 30 s dial timeout: bound it above that.
+    # Where prepare put the lab CA; curl uses it as dockerd does.
+    CA = f"/etc/docker/certs.d/{REGISTRY}/ca.crt"
+    # The registry's access log: client - - [time] "METHOD /v2/<repo>/manifests/<ref> ..."
+    MANIFEST_REQUEST = re.compile(rf'^(\S+) - - \[[^]]*\] "(?:GET|HEAD) /v2/{re.escape(LAB["probe_repository"])}/manifests/')
+# A direct pull fails after dockerd's registry timeout (15 s measured); bound it well above that.
 PULL_TIMEOUT = 150
 
 
 @pytest.fixture(scope="module")
 def proxy(settings):
-    if not settings.docker_proxy.http_proxy:
-        pytest.skip("the scenario's settings give dockerd no proxy")
-    return settings.docker_proxy.http_proxy
+    if not settings.docker_proxy.https_proxy:
+        pytest.skip("the scenario's settings give dockerd no HTTPS proxy")
+    return settings.docker_proxy.https_proxy
 
 
 @pytest.fixture(scope="module")
@@ -47,19 +51,24 @@ def host_addresses(host):
     return set(host.check_output("hostname -I").split())
 
 
-def squid_log() -> list[list[str]]:
-    """Squid's access log (native format), one list of fields per request."""
-    out = subprocess.run(
-        ["docker", "exec", LAB["squid_container"], "cat", "/var/log/squid/access.log"],
-        capture_output=True, text=True, check=True,
-    ).stdout
-    return [line.split() for line in out.splitlines() if line.strip()]
+def container_output(*command) -> list[str]:
+    """Lines a command run on this machine (docker exec/logs on a lab container) prints."""
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=True)
+    return done.stdout.splitlines()
 
 
-def manifest_requests(lines, clients):
-    """(result code, URL) of each request for the probe's manifest from one of ``clients``."""
+def squid_tunnels(clients, skip=0):
+    """Result codes of Squid's CONNECTs to the registry from ``clients``, after ``skip`` lines."""
+    lines = container_output("docker", "exec", LAB["squid_container"], "cat", "/var/log/squid/access.log")
     # native format: time elapsed client code/status bytes method URL ...
-    return [(f[3], f[6]) for f in lines if f[2] in clients and f[6].startswith(MANIFEST_URL)]
+    fields = [line.split() for line in lines[skip:] if line.strip()]
+    return len(lines), [f[3] for f in fields if f[2] in clients and f[5] == "CONNECT" and f[6] == REGISTRY]
+
+
+def registry_manifest_clients(skip=0):
+    """Client address of each request for the probe's manifest the registry served, after ``skip`` lines."""
+    lines = container_output("docker", "logs", LAB["registry_container"])
+    return len(lines), [m.group(1) for m in map(MANIFEST_REQUEST.match, lines[skip:]) if m]
 
 
 def remove_probe(host):
@@ -72,25 +81,28 @@ def pull(host):
 
 
 def test_registry_answers_through_the_proxy_and_not_directly(host, proxy):
-    direct = host.run(f"curl --noproxy '*' -sS -m 5 -o /dev/null http://{LAB['registry_ip']}:{LAB['registry_port']}/v2/")
-    # 28: timed out (Docker drops what the internal bridge forwards); 7: refused. Not DNS, not HTTP.
-    assert direct.rc in (7, 28), direct.stderr
-    by_name = host.run(f"curl --noproxy '*' -sS -m 5 -o /dev/null http://{REGISTRY}/v2/")
-    assert by_name.rc in (7, 28), by_name.stderr
+    # 28: timed out (Docker drops what the internal bridge forwards); 7: refused. Not DNS, not TLS.
+    for url in (f"https://{LAB['registry_ip']}:{LAB['registry_port']}/v2/", f"https://{REGISTRY}/v2/"):
+        direct = host.run(f"curl --noproxy '*' --cacert {CA} -sS -m 5 -o /dev/null {url}")
+        assert direct.rc in (7, 28), (url, direct.rc, direct.stderr)
     # The same request through the proxy: the registry is up, only the direct path is closed.
-    status = host.check_output(f"curl -sS -m 10 -x {proxy} -o /dev/null -w '%{{http_code}}' http://{REGISTRY}/v2/")
+    status = host.check_output(f"curl -x {proxy} --cacert {CA} -sS -m 10 -o /dev/null -w '%{{http_code}}' https://{REGISTRY}/v2/")
     assert status == "200"
 
 
 def test_pull_goes_through_the_proxy(host, proxy, host_addresses):
     remove_probe(host)
-    before = len(squid_log())
+    squid_before, _ = squid_tunnels(host_addresses)
+    registry_before, _ = registry_manifest_clients()
     done = pull(host)
     assert done.rc == 0, done.stderr
     label = host.check_output(f"docker image inspect --format '{{{{index .Config.Labels \"{LAB['probe_label']}\"}}}}' {PROBE}")
     assert label == "corporate-proxy"
-    requests = manifest_requests(squid_log()[before:], host_addresses)
-    assert requests and all(code.endswith("/200") for code, _ in requests), requests
+    # The test host opened tunnels through Squid, and the registry saw the pull come from Squid.
+    _, tunnels = squid_tunnels(host_addresses, squid_before)
+    assert tunnels and all(code == "TCP_TUNNEL/200" for code in tunnels), tunnels
+    _, clients = registry_manifest_clients(registry_before)
+    assert clients and set(clients) == {LAB["squid_registry_ip"]}, clients
 
 
 @pytest.mark.mutates
@@ -101,26 +113,28 @@ def test_without_the_dropin_pull_fails_and_works_again_with_it(host, proxy, host
     try:
         assert rc == 0, stderr
         assert any("Remove dockerd's proxy drop-in" in op for op in changed), changed
-        assert "HTTP_PROXY" not in host.check_output("systemctl show docker --property Environment")
+        assert "HTTPS_PROXY" not in host.check_output("systemctl show docker --property Environment")
 
         remove_probe(host)
-        before = len(squid_log())
+        squid_before, _ = squid_tunnels(host_addresses)
+        registry_before, _ = registry_manifest_clients()
         done = pull(host)
         assert done.rc != 0, "pulled without the proxy: the registry is reachable directly"
         assert done.rc != 124, f"docker pull still hung after {PULL_TIMEOUT}s"
         # dockerd went for the registry directly (its name resolves) and timed out: the route is
-        # blocked, the failure is not a lookup or an HTTP error.
+        # blocked; the failure is not a name lookup, a certificate or an HTTP error.
         error = done.stderr.lower()
-        assert f"http://{REGISTRY}/v2/" in error and ("timeout" in error or "deadline exceeded" in error), done.stderr
-        assert "no such host" not in done.stderr
+        assert f"https://{REGISTRY}/v2/" in error and ("timeout" in error or "deadline exceeded" in error), done.stderr
+        assert "no such host" not in error and "certificate" not in error, done.stderr
         assert host.run(f"docker image inspect {PROBE}").rc != 0
-        assert manifest_requests(squid_log()[before:], host_addresses) == []
+        assert squid_tunnels(host_addresses, squid_before)[1] == []
+        assert registry_manifest_clients(registry_before)[1] == []
     finally:
         rc, changed, stderr = converge()
     assert rc == 0, stderr
     assert any("Write dockerd's proxy drop-in" in op for op in changed), changed
 
-    before = len(squid_log())
+    registry_before, _ = registry_manifest_clients()
     done = pull(host)
     assert done.rc == 0, done.stderr
-    assert manifest_requests(squid_log()[before:], host_addresses)
+    assert registry_manifest_clients(registry_before)[1]

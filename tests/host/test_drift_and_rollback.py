@@ -39,15 +39,15 @@ def test_config_that_kills_dockerd_is_rolled_back(host, settings, converge, tmp_
     path = settings.docker_daemon.path
     before = host.file(path).content_string
     # Passes the schema (extra keys are verbatim) and Docker 20.10 has no --validate, but dockerd
-    # refuses to start with a bridge IP that is not an address.
-    (tmp_path / "all.yml").write_text("docker_daemon:\n  extra:\n    bip: 300.1.2.3/24\n")
+    # refuses to start with a key it does not know ("directives don't match any configuration option").
+    (tmp_path / "all.yml").write_text("docker_daemon:\n  extra:\n    sandbox-host-no-such-option: true\n")
 
     code, changed, err = converge(extra_group_vars=tmp_path)
     assert code != 0, "the run must fail when dockerd does not come back"
     assert "restoring the previous" in err and "rolled back" in err, err
     assert host.run(DOCKER_UP).rc == 0, "Docker left dead"
     assert host.file(path).content_string == before
-    assert "300.1.2.3/24" in host.file(path + ".sandbox-host.failed").content_string
+    assert "sandbox-host-no-such-option" in host.file(path + ".sandbox-host.failed").content_string
 
     code, changed, err = converge()
     assert (code, changed) == (0, []), err

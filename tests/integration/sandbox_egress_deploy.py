@@ -1,8 +1,8 @@
 """Test deploy: base image, sandbox networks, egress proxy, with the settings of the inventory's
-groups (tests/host/test_egress_proxy.py layers its own group_vars over the repo's), plus the
+groups (tests/integration/test_egress_proxy.py layers its own group_vars over the repo's), plus the
 tests' own tools image.
 
-    SANDBOX_HOST_GROUP_VARS=group_vars:<test dir> pyinfra -y inventories/dev.py tests/host/sandbox_egress_deploy.py
+    SANDBOX_HOST_GROUP_VARS=group_vars:<test dir> pyinfra -y inventories/dev.py tests/integration/sandbox_egress_deploy.py
 """
 
 from pyinfra import host

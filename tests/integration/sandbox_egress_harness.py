@@ -1,5 +1,5 @@
-"""Shared by tests/host/test_sandbox_network.py, test_egress_proxy.py and benchmarks/proxy_latency.py:
-converge tests/host/sandbox_egress_deploy.py against this machine's Docker (@local, inventory
+"""Shared by tests/integration/test_sandbox_network.py, test_egress_proxy.py and benchmarks/proxy_latency.py:
+converge tests/integration/sandbox_egress_deploy.py against this machine's Docker (@local, inventory
 group "dev") with test-only names, subnets and chain, so a real deploy on the same host is never
 touched. Everything the tests start is named sbxtest-*; only those are contacted and removed.
 """
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-DEPLOY = REPO / "tests/host/sandbox_egress_deploy.py"
+DEPLOY = REPO / "tests/integration/sandbox_egress_deploy.py"
 PYINFRA = Path(sys.executable).with_name("pyinfra")
 
 INTERNAL, EGRESS = "sbxtest-internal", "sbxtest-egress"

@@ -1,7 +1,7 @@
 """diagnose on a real firewalld host (the firewall role's test-host image): a Docker bridge in a
 zone that rejects its traffic is named first, and the finding's own fix command clears it.
 
-Self-contained like tests/host/test_firewall.py (its own systemd test host, @docker connector);
+Self-contained like tests/integration/test_firewall.py (its own systemd test host, @docker connector);
 skipped under Molecule and when the image is missing. No traffic: host facts only."""
 
 import json
@@ -28,7 +28,7 @@ def _skip_reason():
     if "MOLECULE_INSTANCE_CONFIG" in os.environ:
         return "runs its own test host; Molecule scenarios verify theirs"
     if not shutil.which("docker") or subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True).returncode:
-        return f"needs {IMAGE} (tests/host/images/firewall-testhost.Dockerfile)"
+        return f"needs {IMAGE} (tests/integration/images/firewall-testhost.Dockerfile)"
     return None
 
 

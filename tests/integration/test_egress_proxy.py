@@ -1,7 +1,7 @@
 """The egress proxy on this machine's Docker, grouped by threat: what must pass, what must be
 refused, what is logged, how the container is confined, and that deploys are idempotent.
 
-Converges @local with test-only names (tests/host/sandbox_egress_harness.py). The "outside" is a
+Converges @local with test-only names (tests/integration/sandbox_egress_harness.py). The "outside" is a
 web server container the test starts on the egress network; nothing else is contacted.
 """
 

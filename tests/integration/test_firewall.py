@@ -2,8 +2,8 @@
 
 Self-contained: each class starts its own test host from an image built by
 
-    docker build -f tests/host/images/firewall-testhost.Dockerfile --build-arg FIREWALL=firewalld \\
-        -t sandbox-host-testhost-firewalld:bookworm tests/host/images
+    docker build -f tests/integration/images/firewall-testhost.Dockerfile --build-arg FIREWALL=firewalld \\
+        -t sandbox-host-testhost-firewalld:bookworm tests/integration/images
     (the same with FIREWALL=ufw -t sandbox-host-testhost-ufw:bookworm)
 
 converges it with pyinfra's @docker connector and checks bindings, rules and real traffic:

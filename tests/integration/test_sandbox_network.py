@@ -1,6 +1,6 @@
 """The sandbox networks on this machine's Docker: created as configured, idempotent, recreated
 on drift only when nothing is attached, refused on overlap, and the host guarded from the
-internal bridge. Converges @local with test-only names (tests/host/sandbox_egress_harness.py).
+internal bridge. Converges @local with test-only names (tests/integration/sandbox_egress_harness.py).
 """
 
 import http.server

@@ -1,8 +1,8 @@
 # Test host for the firewall role: systemd as PID 1, sshd, Docker (Debian's docker.io 20.10)
 # and one firewall front end, chosen by FIREWALL (firewalld | ufw).
 #
-#   docker build -f tests/host/images/firewall-testhost.Dockerfile --build-arg FIREWALL=firewalld \
-#       -t sandbox-host-testhost-firewalld:bookworm tests/host/images
+#   docker build -f tests/integration/images/firewall-testhost.Dockerfile --build-arg FIREWALL=firewalld \
+#       -t sandbox-host-testhost-firewalld:bookworm tests/integration/images
 #
 # Built from the locally made base image (no registry is needed). busybox-static is there so the
 # tests can import a tiny image into the inner Docker (client/server containers) without a registry.
