@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/proxy_latency.py [-n 200] [--keep]
 
-Converges the test deploy (tests/host/sandbox_egress_deploy.py: test-only networks, proxy and
+Converges the test deploy (tests/integration/sandbox_egress_deploy.py: test-only networks, proxy and
 images, all named sbxtest-*), starts the test web server on the egress network, then times N
 requests from inside containers with curl's own clock (process start-up is not counted):
   direct     a client on the egress network -> web server, by IP (no DNS lookup per request:
@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests/host"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests/integration"))
 import sandbox_egress_harness as h  # noqa: E402
 
 PROXY = f"http://{h.PROXY_IP}:{h.PROXY_PORT}"
