@@ -10,6 +10,7 @@ runs on Docker (gVisor smoke run, sandbox networks and images, launcher).
 from pyinfra import host
 from pyinfra.operations.util import any_changed
 
+from roles.agent.deploy import agent_image
 from roles.common import config
 from roles.common.facts import InitSystem
 from roles.docker_daemon.deploy import docker_daemon, restart_if_changed
@@ -20,6 +21,7 @@ from roles.firewall.deploy import configure_firewall
 from roles.gvisor import deploy as gvisor
 from roles.host_network.deploy import host_network
 from roles.images import deploy as images
+from roles.launcher.deploy import launcher
 from roles.sandbox_network.deploy import sandbox_networks
 
 # Every group_vars file is validated before any operation is planned, so a bad value in any
@@ -63,3 +65,5 @@ if settings.gvisor.enabled:
 # The sandbox: networks, the egress proxy on them, the agent image and the launcher.
 sandbox_networks(settings.sandbox_network, mtu=settings.docker_daemon.mtu)
 egress_proxy(settings.egress_proxy, settings.sandbox_network, settings.images)
+agent_image(settings.agent, settings.images)
+launcher(settings)

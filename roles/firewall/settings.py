@@ -8,6 +8,7 @@ from roles.common.types import InterfaceName, Network, Section
 
 
 class FirewallSettings(Section):
+    # Let this project configure the host firewall at all (false: never touch it).
     manage: bool = True
     # auto: whichever of firewalld/UFW is installed and active (both, if both are); none: leave
     # the firewall alone. A backend that is installed but stopped/inactive is left alone too.

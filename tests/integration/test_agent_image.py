@@ -1,7 +1,7 @@
 """The agent image, built on this machine's Docker: the agent runs, as the right non-root user,
 trusting the extra CAs, with no secret in any layer.
 
-    pytest -m host tests/host/test_agent_image.py
+    pytest -m host tests/integration/test_agent_image.py
 
 Needs Docker and the base image (group_vars: images.base_image; SANDBOX_TEST_BASE_IMAGE overrides)
 and the npm registry. Skips cleanly without Docker. Extra CAs: images.extra_ca_certificates, else

@@ -1,7 +1,7 @@
 """agent-sandbox against this machine's Docker: secrets stay out of inspect, environ and history;
 the run policy is applied; doctor tells an isolated sandbox from a leaky one.
 
-    pytest -m host tests/host/test_launcher_host.py
+    pytest -m host tests/integration/test_launcher_host.py
 
 Everything the tests talk to is theirs: two networks (an --internal one for the sandbox, an
 egress one), a stand-in proxy with a fixed IP on both (Node, JSON log lines like the egress

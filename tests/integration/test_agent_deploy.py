@@ -1,7 +1,7 @@
 """The agent image and launcher deploys, run by pyinfra on this machine (@local) twice: the first
 run builds and installs, the second changes nothing; the installed launcher works.
 
-    pytest -m host tests/host/test_agent_deploy.py
+    pytest -m host tests/integration/test_agent_deploy.py
 
 Uses names and paths of its own (image sandbox-agent-deploytest, files under a temp folder), the
 dev group's settings otherwise. Needs root, Docker and the base image.
