@@ -13,11 +13,14 @@ from roles.images.settings import ImagesSettings
 
 @deploy("Images: base image")
 def base_image(settings: ImagesSettings):
-    """Pull ``images.base_image``, or ``docker load`` it from ``images.base_image_archive``."""
+    """Pull ``images.base_image``, ``docker load`` it from ``images.base_image_archive``, or
+    build it on the host (``images.base_image_debootstrap``)."""
+    debootstrap = settings.base_image_debootstrap
     return operations.base_image(
         name=f"Base image {settings.base_image} present",
         image=settings.base_image,
         archive=settings.base_image_archive,
+        debootstrap=debootstrap.model_dump() if debootstrap else None,
     )
 
 

@@ -113,12 +113,27 @@ def extra_ca_dockerfile(paths: list[str]) -> str:
     )
 
 
+DEBOOTSTRAP_SCRIPT = r"""
+set -eu
+image=$1 suite=$2 mirror=$3
+command -v debootstrap >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
+root=$(mktemp -d /var/tmp/sandbox-host-base.XXXXXX)
+trap 'rm -rf "$root"' EXIT
+debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$root.log" 2>&1 || { tail -n 20 "$root.log" >&2; rm -f "$root.log"; exit 1; }
+rm -f "$root.log"
+echo "deb $mirror $suite main" >"$root/etc/apt/sources.list"
+rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin
+tar -C "$root" -c . | docker import - "$image" >/dev/null
+"""
+
+
 @operation()
-def base_image(image: str, archive: str | None = None):
+def base_image(image: str, archive: str | None = None, debootstrap: dict | None = None):
     """
     Make the base image present on the host: ``docker load`` it from ``archive`` (a ``docker save``
-    tarball on the deploying machine) when given, else ``docker pull`` it. Present = no change; a
-    present image is never refreshed (pin base images by tag or digest).
+    tarball on the deploying machine) when given; else build it on the host from a Debian mirror
+    when ``debootstrap`` ({"suite", "mirror"}) is given; else ``docker pull`` it. Present = no
+    change; a present image is never refreshed (pin base images by tag or digest).
     """
     if archive and not Path(archive).is_file():
         raise OperationError(f"images.base_image_archive: {archive} is not a file on this machine")
@@ -136,6 +151,11 @@ def base_image(image: str, archive: str | None = None):
             ">/dev/null 2>&1 || { echo",
             QuoteString(f"{archive} did not contain image {image}"),
             ">&2; exit 1; }",
+        )
+    elif debootstrap:
+        yield StringCommand(
+            "sh", "-c", QuoteString(DEBOOTSTRAP_SCRIPT), "debootstrap-base",
+            QuoteString(image), QuoteString(debootstrap["suite"]), QuoteString(debootstrap["mirror"]),
         )
     else:
         yield StringCommand("docker pull", QuoteString(image))

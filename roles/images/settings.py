@@ -5,6 +5,13 @@ from pydantic import Field
 from roles.common.types import Section
 
 
+class DebootstrapBase(Section):
+    # Debian release bootstrapped (debootstrap --variant=minbase) when the base image is missing.
+    suite: str = Field(default="bookworm", pattern=r"^[a-z]+$")
+    # Debian mirror debootstrap and the image's apt use.
+    mirror: str = Field(default="http://deb.debian.org/debian", pattern=r"^https?://[^\s'\"]+$")
+
+
 class ImagesSettings(Section):
     # Base of the agent and proxy images: a registry image by default, or one built locally
     # (scripts/build-base-image.sh) on hosts with no registry access.
@@ -13,6 +20,9 @@ class ImagesSettings(Section):
     # image is missing on the host, the deploy uploads it and `docker load`s it instead of pulling
     # (air-gapped fleets, test hosts). The tarball must contain the base_image tag.
     base_image_archive: str | None = None
+    # Build base_image on the host itself when it is missing (debootstrap + docker import), for
+    # hosts that reach a Debian mirror but no container registry. Ignored when an archive is set.
+    base_image_debootstrap: DebootstrapBase | None = None
     # Extra CA certificates (PEM files on the host running the deploy) trusted inside the images,
     # by the OS store and by Node: for TLS-inspecting corporate proxies.
     extra_ca_certificates: list[str] = []

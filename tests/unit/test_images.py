@@ -133,6 +133,14 @@ def test_base_image_missing_is_loaded_from_archive(tmp_path):
     assert commands[2].startswith(f"docker image inspect {BASE} >/dev/null 2>&1 || {{ echo '{archive} did not contain")
 
 
+def test_base_image_missing_is_bootstrapped_on_the_host():
+    source = {"suite": "bookworm", "mirror": "http://deb.debian.org/debian"}
+    commands, _ = run(ops.base_image, {}, image=BASE, debootstrap=source)
+    assert len(commands) == 1
+    assert commands[0].endswith(f"debootstrap-base {BASE} bookworm http://deb.debian.org/debian")
+    assert "debootstrap --variant=minbase" in commands[0] and "docker import" in commands[0]
+
+
 def test_base_image_archive_must_exist(tmp_path):
     with pytest.raises(OperationError, match="is not a file"):
         run(ops.base_image, {}, image=BASE, archive=str(tmp_path / "nope.tar"))
