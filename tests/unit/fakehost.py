@@ -6,7 +6,7 @@ Facts are looked up by class name; a dict value keyed by a fact argument value (
 can answer the same fact for several arguments: {"File": {"/etc/x": {...}, "/etc/x.new": None}}.
 """
 
-from pyinfra.api import Config
+from pyinfra.api import Config, FileUploadCommand, StringCommand
 from pyinfra.context import ctx_host, ctx_state
 
 
@@ -42,4 +42,29 @@ def run_operation(op, facts, **kwargs):
     host = FakeHost(facts)
     with ctx_state.use(_State()), ctx_host.use(host):
         commands = [str(command) for command in op._inner(**kwargs)]
+    return commands, host.noops
+
+
+class KeyedFakeHost(FakeHost):
+    """Facts keyed by (FactClass, *argument values); a fact not given answers its default()."""
+
+    def get_fact(self, cls, *args, **kwargs):
+        return self.facts.get((cls, *args, *kwargs.values()), cls().default())
+
+
+def shown(command):
+    """A yielded command as a test compares it: raw shell text, or ("upload", src, dest)."""
+    if isinstance(command, StringCommand):
+        return command.get_raw_value()
+    if isinstance(command, FileUploadCommand):
+        src = command.src.getvalue() if hasattr(command.src, "getvalue") else command.src
+        return ("upload", src, command.dest)
+    return command
+
+
+def run_keyed(op, facts, **kwargs):
+    """Run ``op`` against KeyedFakeHost facts; returns (shown commands, noop messages)."""
+    host = KeyedFakeHost(facts)
+    with ctx_state.use(_State()), ctx_host.use(host):
+        commands = [shown(command) for command in op._inner(**kwargs)]
     return commands, host.noops

@@ -3,10 +3,10 @@ config, and the container operation with faked facts."""
 
 import pytest
 from pydantic import ValidationError
-from pyinfra.api import OperationError, StringCommand
-from pyinfra.context import ctx_host
+from pyinfra.api import OperationError
 from pyinfra.facts.docker import DockerContainer, DockerImage, DockerNetwork
 
+from fakehost import run_keyed
 from roles.egress_proxy import operations as ops
 from roles.egress_proxy import squid
 from roles.egress_proxy.deploy import run_args
@@ -180,23 +180,8 @@ def test_wildcard_swallows_the_names_it_covers():
 # The container operation
 
 
-class FakeHost:
-    def __init__(self, facts):
-        self.facts = facts
-        self.noops = []
-
-    def get_fact(self, cls, **kwargs):
-        return self.facts.get((cls, *kwargs.values()), cls().default())
-
-    def noop(self, message):
-        self.noops.append(message)
-
-
 def run(facts, **kwargs):
-    host = FakeHost(facts)
-    with ctx_host.use(host):
-        commands = [c.get_raw_value() if isinstance(c, StringCommand) else c for c in ops.container._inner(**kwargs)]
-    return commands, host.noops
+    return run_keyed(ops.container, facts, **kwargs)
 
 
 IMAGE_ID = "sha256:" + "1" * 64

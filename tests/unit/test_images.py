@@ -1,42 +1,18 @@
 """images operations: faked Docker facts in, exact commands out (pyinfra fixture style)."""
 
 import pytest
-from pyinfra.api import FileUploadCommand, OperationError, StringCommand
-from pyinfra.context import ctx_host
+from pyinfra.api import OperationError
 from pyinfra.facts.docker import DockerImage
 
+from fakehost import run_keyed
 from roles.images import operations as ops
 
 BASE = "sandbox-host-base:bookworm"
 BASE_ID = "sha256:" + "b" * 64
 
 
-class FakeHost:
-    """Answers get_fact from a dict {(FactClass, object_id): value}; records noops."""
-
-    def __init__(self, facts):
-        self.facts = facts
-        self.noops = []
-
-    def get_fact(self, cls, **kwargs):
-        return self.facts.get((cls, *kwargs.values()), cls().default())
-
-    def noop(self, message):
-        self.noops.append(message)
-
-
 def run(op, facts, **kwargs):
-    host = FakeHost(facts)
-    with ctx_host.use(host):
-        commands = list(op._inner(**kwargs))
-    shown = []
-    for command in commands:
-        if isinstance(command, StringCommand):
-            shown.append(command.get_raw_value())
-        elif isinstance(command, FileUploadCommand):
-            src = command.src.getvalue() if hasattr(command.src, "getvalue") else command.src
-            shown.append(("upload", src, command.dest))
-    return shown, host.noops
+    return run_keyed(op, facts, **kwargs)
 
 
 def image(id_):

@@ -1,33 +1,16 @@
 """sandbox_network operations: faked facts in, exact commands (or a clear refusal) out."""
 
 import pytest
-from pyinfra.api import OperationError, StringCommand
-from pyinfra.context import ctx_host
+from pyinfra.api import OperationError
 from pyinfra.facts.docker import DockerContainers, DockerNetwork, DockerNetworks
 
+from fakehost import run_keyed
 from roles.sandbox_network import operations as ops
 from roles.sandbox_network.facts import FilterRules, Routes
 
 
-class FakeHost:
-    """Answers get_fact from {(FactClass, *kwarg values): value}; records noops."""
-
-    def __init__(self, facts):
-        self.facts = facts
-        self.noops = []
-
-    def get_fact(self, cls, **kwargs):
-        return self.facts.get((cls, *kwargs.values()), cls().default())
-
-    def noop(self, message):
-        self.noops.append(message)
-
-
 def run(op, facts, **kwargs):
-    host = FakeHost(facts)
-    with ctx_host.use(host):
-        commands = [c.get_raw_value() if isinstance(c, StringCommand) else c for c in op._inner(**kwargs)]
-    return commands, host.noops
+    return run_keyed(op, facts, **kwargs)
 
 
 INTERNAL = dict(network="sandbox-internal", bridge="sbx-int0", subnet="172.30.0.0/24", internal=True)
