@@ -90,7 +90,8 @@ def test_secret_stays_out_of_docker_and_the_agent_environment(host, settings, pr
         assert FAKE_KEY not in environ.stdout
         image = f"{settings.agent.image_name}:latest"
         assert FAKE_KEY not in host.check_output(f"docker history --no-trunc {image}")
-        mode = host.check_output(f"docker exec {name} sh -c 'stat -c %a $HOME/.claude/.api-key'")
+        # find, not stat: coreutils' stat uses statx(2), which Debian's 2022 runsc does not implement.
+        mode = host.check_output(f"docker exec {name} sh -c 'find $HOME/.claude/.api-key -printf %m'")
         assert mode == "600"
     finally:
         sandbox(host, "stop")
