@@ -7,9 +7,10 @@ Runs in the `vm` Molecule scenario (a QEMU VM with its own kernel and systemd as
 The module reboots the host once, then checks that the kernel settings came back from
 /etc/sysctl.d (systemd-sysctl, at boot), that dockerd started at boot with the same daemon.json,
 the proxy drop-in and the runsc runtime, that the sandbox's INPUT guard is back in the root
-namespace's iptables (its boot unit), and that a second converge finds nothing to do. It only
-reboots when SANDBOX_HOST_TEST_REBOOT=1 (set by molecule/vm/molecule.yml), so it never reboots
-a container test host or a real machine checked with --hosts.
+namespace's iptables (its boot unit), that the egress proxy container runs again, and that a
+second converge finds nothing to do. It only reboots when SANDBOX_HOST_TEST_REBOOT=1 (set by
+molecule/vm/molecule.yml), so it never reboots a container test host or a real machine checked
+with --hosts.
 """
 
 import json
@@ -158,6 +159,15 @@ def test_input_guard_restored_at_boot(host, settings, before_reboot):
         assert f"-A {sandbox.guard_chain} -j DROP" in rules, (tool, rules)
     for network in (sandbox.internal_network, sandbox.egress_network):
         assert host.run(f"docker network inspect {network}").rc == 0, network
+
+
+def test_egress_proxy_back_after_boot(host, settings, before_reboot):
+    """dockerd restarted the egress proxy container at boot (--restart=unless-stopped)."""
+    if not settings.egress_proxy.enabled:
+        pytest.skip("egress_proxy.enabled is false in this scenario")
+    name = settings.egress_proxy.container_name
+    state = docker_json(host, "inspect", "--format", "'{{json .State}}'", name)
+    assert state["Running"] is True, state
 
 
 def test_second_converge_after_reboot_changes_nothing(before_reboot, converge):
