@@ -4,7 +4,12 @@ group_vars key through the deploy) and check the finding is gone. A healthy host
 
 Needs a Molecule test host (MOLECULE_INSTANCE_CONFIG; the `converge` fixture skips otherwise).
 Traffic stays inside the test host: names resolve through a DNS responder the test starts on the
-test host itself, and the proxy probe target is the test host's loopback.
+test host itself, and the egress proxy's probe target is a TCP listener the test starts there too
+(PROBE_NAME:443, the test host's own address). The proxy resolves through Docker's embedded DNS,
+which forwards to the nameservers of the test host's resolv.conf *as they were when the proxy
+container started* (measured on Docker 20.10: a running container keeps the old upstream), so the
+proxy is restarted whenever the test points resolv.conf at the responder: otherwise its lookup of
+PROBE_NAME would go to the test host's real upstream resolver.
 """
 
 import json
@@ -19,6 +24,7 @@ import yaml
 
 from conftest import REPO, write_file
 from roles.diagnose import rules
+from roles.egress_proxy.settings import EgressProxySettings
 
 pytestmark = pytest.mark.mutates
 
@@ -26,6 +32,17 @@ INVENTORY = REPO / "molecule/shared/inventory.py"
 PROBE_IMAGE = os.environ.get("SANDBOX_HOST_DIAGNOSE_PROBE_IMAGE", "sandbox-host-base:bookworm")
 PROBE_NAME = "probe.sandbox.test"
 PROXY = "http://proxy.sandbox.test:3128"  # never contacted: dockerd only uses it to pull
+# What the sandbox's egress proxy is asked to CONNECT to: the test's own listener, on the port the
+# proxy allows by default (egress_proxy.allowed_connect_ports).
+PROBE_PORT = 443
+PROXY_TARGET = f"{PROBE_NAME}:{PROBE_PORT}"
+PROXY_CONTAINER = EgressProxySettings.model_fields["container_name"].default
+# The proxy as this module converges it: only the probe's name is allowed, and it may resolve to a
+# private address. That check is on purpose off here: the only server the tests may contact is one
+# they start, and every such server has a private (Docker bridge) address; the check itself is
+# tested on real containers in tests/integration/test_egress_proxy.py. Layered under every
+# converge of this module; the scenario's own settings come back when the module ends.
+PROXY_OVERLAY = {"egress_proxy.allowed_domains": [PROBE_NAME], "egress_proxy.deny_private_destinations": False}
 
 # A DNS responder for one name (A record = the address it listens on), NXDOMAIN otherwise. It binds
 # that one address: a resolver drops replies that come from another address than the one it asked.
@@ -49,6 +66,25 @@ while True:
     sock.sendto(header + data[12:i + 5] + answer, peer)
 '''
 
+# The proxy probe's target: accepts connections and holds each until the client goes (Squid
+# answers CONNECT with 200 once its connection to the target is up).
+TARGET_SERVER = r'''
+import socketserver, sys
+
+class Hold(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.settimeout(30)
+        try:
+            while self.request.recv(4096):
+                pass
+        except OSError:
+            pass
+
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+socketserver.ThreadingTCPServer.daemon_threads = True
+socketserver.ThreadingTCPServer((sys.argv[1], int(sys.argv[2])), Hold).serve_forever()
+'''
+
 
 def _instances():
     with open(os.environ["MOLECULE_INSTANCE_CONFIG"]) as handle:
@@ -56,10 +92,10 @@ def _instances():
 
 
 @pytest.fixture(scope="module")
-def probe_host(host, converge):
-    """The test host, converged, with the probe image loaded and a DNS responder for PROBE_NAME."""
-    code, _, err = converge()
-    assert code == 0, err
+def probe_host(host, converge, tmp_path_factory):
+    """The test host, converged with PROXY_OVERLAY, with the probe image loaded, a DNS responder
+    for PROBE_NAME and the proxy probe's target listening; the scenario's own settings after."""
+    converge_probe_world(converge, tmp_path_factory.mktemp("probe-world"))
     instance = _instances()[0]
     address = instance["address"]
     if host.run(f"docker image inspect {PROBE_IMAGE}").rc != 0:
@@ -71,12 +107,19 @@ def probe_host(host, converge):
     write_file(host, "/run/sbx-diag-dns.py", DNS_RESPONDER)
     RESOLV["host"] = host.file("/etc/resolv.conf").content_string
     RESOLV["probe"] = f"nameserver {address}\n"
-    host.run("systemctl stop sbx-diag-dns; systemctl reset-failed sbx-diag-dns")
+    write_file(host, "/run/sbx-diag-target.py", TARGET_SERVER)
+    host.run("systemctl stop sbx-diag-dns sbx-diag-target; systemctl reset-failed sbx-diag-dns sbx-diag-target")
     host.check_output(f"systemd-run --unit sbx-diag-dns python3 /run/sbx-diag-dns.py {PROBE_NAME} {address}")
+    host.check_output(f"systemd-run --unit sbx-diag-target python3 /run/sbx-diag-target.py {address} {PROBE_PORT}")
     write_file(host, "/etc/resolv.conf", RESOLV["probe"])
+    restart_proxy(host)
     yield host
     write_file(host, "/etc/resolv.conf", RESOLV["host"])
-    host.run("systemctl stop sbx-diag-dns")
+    host.run("systemctl stop sbx-diag-dns sbx-diag-target")
+    # Back to the scenario's own settings (allowlist included) for the test files that follow;
+    # the proxy is recreated there, so it resolves through the test host's resolver again.
+    code, _, err = converge()
+    assert code == 0, err
 
 
 RESOLV = {}
@@ -87,17 +130,33 @@ def resolver(which):
     return lambda host: write_file(host, "/etc/resolv.conf", RESOLV[which])
 
 
-def diagnose(tmp_path) -> list:
-    """Gather the scenario's host with the CLI a user runs; return the rules' findings."""
+def restart_proxy(host):
+    """Restart the egress proxy so its DNS upstream is the test host's resolv.conf as it is now."""
+    host.check_output(f"docker restart {PROXY_CONTAINER}")
+
+
+def converge_probe_world(converge, tmp_path, settings: dict | None = None):
+    """Converge with PROXY_OVERLAY plus `settings` (dotted group_vars keys)."""
+    code, _, err = converge(extra_group_vars=group_vars_overlay(tmp_path, {**PROXY_OVERLAY, **(settings or {})}))
+    assert code == 0, err
+
+
+def gather(tmp_path, proxy_target=PROXY_TARGET) -> dict:
+    """Gather the scenario's host with the CLI a user runs; return the report."""
     out = tmp_path / f"reports-{len(list(tmp_path.iterdir()))}"
     done = subprocess.run(
         [sys.executable, "-m", "roles.diagnose", "gather", str(INVENTORY), "--out", str(out),
-         "--probe-image", PROBE_IMAGE, "--resolve-name", PROBE_NAME, "--proxy-target", "127.0.0.1:9", "--probe-timeout", "10"],
+         "--probe-image", PROBE_IMAGE, "--resolve-name", PROBE_NAME, "--proxy-target", proxy_target, "--probe-timeout", "10"],
         cwd=REPO, capture_output=True, text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     (report_file,) = out.glob("*.json")
-    return rules.run_rules(json.loads(report_file.read_text()))
+    return json.loads(report_file.read_text())
+
+
+def diagnose(tmp_path, **gather_args) -> list:
+    """The rules' findings for a fresh report of the scenario's host."""
+    return rules.run_rules(gather(tmp_path, **gather_args))
 
 
 def group_vars_overlay(tmp_path, permanent: dict) -> Path:
@@ -116,14 +175,16 @@ def group_vars_overlay(tmp_path, permanent: dict) -> Path:
 class Case:
     cause: str
     breaks: list[str]
-    # "fix": run the finding's fix commands (indexes) on the host; "deploy": converge with the
-    # finding's permanent group_vars keys (only those listed).
+    # "fix": run the fix commands (indexes) of every finding of the cause (one per bridge) on the
+    # host; "deploy": converge with the first finding's permanent group_vars keys (those listed).
     repair: str
     uses: list = field(default_factory=list)
+    before_repair: list = field(default_factory=list)  # what the repair itself asks for first
     cleanup: list = field(default_factory=list)
     setup: list = field(default_factory=list)  # steps that make the healthy starting point
     setup_overlay: dict = field(default_factory=dict)  # group_vars the healthy host is converged with
     after_setup: list = field(default_factory=list)
+    marks: list = field(default_factory=list)  # pytest marks of the case (a known diagnose bug)
 
 
 def edit_daemon_json(host, change):
@@ -150,14 +211,26 @@ def run(host, step):
 SAVE = "iptables-save > /run/sbx-diag-iptables"
 RESTORE = "iptables-restore < /run/sbx-diag-iptables"
 
+# With FORWARD flushed and set to DROP, the agent cannot reach its proxy either (br_netfilter
+# sends bridged traffic through FORWARD): the diagnosis then names that symptom
+# (sandbox_proxy_unreachable, likelihood 96) before the cause (likelihood 95). Expected to fail
+# until roles/diagnose/rules.py ranks the proxy finding below the host-wide FORWARD causes.
+SYMPTOM_FIRST = pytest.mark.xfail(strict=True, reason="diagnose ranks sandbox_proxy_unreachable (a symptom of the "
+                                  "FORWARD drop) above forward_policy_drop_without_docker_rules")
+
 CASES = [
     Case("ip_forward_disabled", ["sysctl -w net.ipv4.ip_forward=0"], "deploy", ["host_network.ip_forward"]),
     Case("forward_policy_drop_without_docker_rules", [SAVE, "iptables -P FORWARD DROP", "iptables -F FORWARD"],
-         "fix", [0, 1], cleanup=[RESTORE]),
+         "fix", [0, 1], cleanup=[RESTORE], marks=[SYMPTOM_FIRST]),
     Case("firewall_rule_drops_bridge", ["iptables -I DOCKER-USER -i docker0 -j DROP"], "fix", [0]),
     Case("nat_masquerade_missing", [SAVE, "iptables -t nat -F POSTROUTING"], "fix", [0], cleanup=[RESTORE]),
+    # The deploy recreates the sandbox networks with the new MTU, and refuses while containers are
+    # attached ("stop them (agent-sandbox stop, docker rm -f) and run again"): the egress proxy is
+    # attached, so it is removed first, as the message says (the deploy recreates it). Both ways:
+    # the repair (1450 -> 1400) and the way back to the scenario's MTU.
     Case("mtu_larger_than_path", ["ip link set eth0 mtu 1400"], "deploy", ["docker_daemon.mtu"],
-         cleanup=["ip link set eth0 mtu 1500"]),
+         before_repair=[f"docker rm -f {PROXY_CONTAINER}"],
+         cleanup=["ip link set eth0 mtu 1500", f"docker rm -f {PROXY_CONTAINER}"]),
     # Containers get a resolver where nothing answers (the test host's own docker0 address).
     Case("container_dns_failing", [lambda host: set_daemon_dns(host, ["docker0"]), "systemctl restart docker"],
          "deploy", ["docker_daemon.dns"], cleanup=[lambda host: set_daemon_dns(host, []), "systemctl restart docker"]),
@@ -172,28 +245,53 @@ CASES = [
          cleanup=["sed -i '/_PROXY=/d' /etc/environment"],
          setup_overlay={"docker_proxy.http_proxy": PROXY, "docker_proxy.https_proxy": PROXY}),
     # Debian's runsc (2022) on this kernel: the deploy registers it with the workaround; taking
-    # the workaround out by hand makes every runsc container fail to start.
+    # the workaround out by hand makes every runsc container fail to start. The proxy is
+    # restarted after the resolver switch in case the converge (re)started it meanwhile.
     Case("old_runsc_on_new_kernel", [lambda host: edit_daemon_json(host, drop_runsc_args), "systemctl restart docker"],
          "deploy", ["gvisor.network_bug_workaround"],
          cleanup=[lambda host: edit_daemon_json(host, lambda c: c.pop("runtimes", None)), "systemctl restart docker",
                   "apt-get -y -q purge runsc"],
-         setup=[resolver("host")], after_setup=[resolver("probe")],
+         setup=[resolver("host")], after_setup=[resolver("probe"), restart_proxy],
          setup_overlay={"gvisor.enabled": True, "gvisor.smoke_image": PROBE_IMAGE}),
+    # The agent's only way out is gone (the proxy container stopped, e.g. by hand or an OOM kill
+    # without restart); the deploy starts a stopped proxy container again.
+    Case("sandbox_proxy_unreachable", [f"docker stop {PROXY_CONTAINER}"],
+         "deploy", ["sandbox_network.proxy_ip", "sandbox_network.proxy_port"]),
 ]
 
 
 def test_healthy_host_has_no_finding(probe_host, tmp_path):
+    report = gather(tmp_path)
+    # The proxy probe ran and its CONNECT went through to the test's listener.
+    assert report["sandbox_proxy"]["connect_status"] == 200, report["sandbox_proxy"]
+    assert rules.run_rules(report) == []
+
+
+def test_proxy_that_refuses_or_cannot_reach_the_target_is_named(probe_host, tmp_path):
+    """403 (a name the allowlist does not hold) and 503 (the target is down) are both named first;
+    the refused name is never looked up (Squid checks the allowlist before any DNS lookup)."""
+    refused = diagnose(tmp_path, proxy_target=f"unlisted.sandbox.test:{PROBE_PORT}")
+    assert [f.id for f in refused][:1] == ["sandbox_proxy_cannot_reach_target"], [f.id for f in refused]
+    assert refused[0].evidence["probe"]["connect_status"] == 403
+
+    probe_host.check_output("systemctl stop sbx-diag-target")
+    try:
+        down = diagnose(tmp_path)
+        assert [f.id for f in down][:1] == ["sandbox_proxy_cannot_reach_target"], [f.id for f in down]
+        assert down[0].evidence["probe"]["connect_status"] == 503
+    finally:
+        probe_host.check_output("systemctl reset-failed sbx-diag-target 2>/dev/null; systemd-run --unit sbx-diag-target "
+                                f"python3 /run/sbx-diag-target.py {_instances()[0]['address']} {PROBE_PORT}")
     assert diagnose(tmp_path) == []
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.cause for c in CASES])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.cause, marks=c.marks) for c in CASES])
 def test_broken_host_names_the_cause_and_its_fix_removes_it(probe_host, converge, tmp_path, case):
     host = probe_host
     for step in case.setup:
         run(host, step)
     if case.setup_overlay:
-        code, _, err = converge(extra_group_vars=group_vars_overlay(tmp_path, case.setup_overlay))
-        assert code == 0, err
+        converge_probe_world(converge, tmp_path, case.setup_overlay)
     for step in case.after_setup:
         run(host, step)
     try:
@@ -206,21 +304,21 @@ def test_broken_host_names_the_cause_and_its_fix_removes_it(probe_host, converge
         top = found[0]
         assert top.id == case.cause, [f.id for f in found]
 
+        for step in case.before_repair:
+            run(host, step)
         if case.repair == "fix":
-            for index in case.uses:
-                host.check_output(top.fix[index].removeprefix("sudo ").replace("; sudo ", "; "))
+            for finding in [f for f in found if f.id == case.cause]:
+                for index in case.uses:
+                    host.check_output(finding.fix[index].removeprefix("sudo ").replace("; sudo ", "; "))
         else:
             assert set(case.uses) <= set(top.permanent), top.permanent
-            overlay = {**case.setup_overlay, **{key: top.permanent[key] for key in case.uses}}
-            code, _, err = converge(extra_group_vars=group_vars_overlay(tmp_path, overlay))
-            assert code == 0, err
+            converge_probe_world(converge, tmp_path, {**case.setup_overlay, **{key: top.permanent[key] for key in case.uses}})
         assert case.cause not in [f.id for f in diagnose(tmp_path)]
     finally:
         for step in case.cleanup:
             run(host, step)
-        # Back to the scenario's own settings, so the next case starts from a healthy host.
-        code, _, err = converge()
-        assert code == 0, err
+        # Back to the module's settings, so the next case starts from a healthy host.
+        converge_probe_world(converge, tmp_path)
 
 
 def test_non_root_user_gets_notes_not_false_findings_and_sudo_reads_everything(probe_host, tmp_path):
@@ -238,7 +336,7 @@ def test_non_root_user_gets_notes_not_false_findings_and_sudo_reads_everything(p
         def gather(*extra):
             out = tmp_path / f"user{len(extra)}"
             done = subprocess.run([sys.executable, "-m", "roles.diagnose", "gather", str(inventory), "--out", str(out),
-                                   "--probe-image", PROBE_IMAGE, "--resolve-name", PROBE_NAME, "--proxy-target", "127.0.0.1:9",
+                                   "--probe-image", PROBE_IMAGE, "--resolve-name", PROBE_NAME, "--proxy-target", PROXY_TARGET,
                                    *extra], cwd=REPO, capture_output=True, text=True)
             assert done.returncode == 0, done.stdout + done.stderr
             return json.loads(next(out.glob("*.json")).read_text())
