@@ -29,14 +29,16 @@ WORKSPACE = f"/tmp/{PREFIX}-workspace"
 # exposed on TCP (2375), a web UI (8080) and a local resolver (53). sshd (22) is the real one.
 HOST_TCP_PORTS = (22, 2375, 8080, 53)
 
-# Bounded everywhere: a TCP connect gets 4 s, an UDP answer 5 s, curl --max-time 5. The UDP read
-# is retried: under runsc the socket is non-blocking and a single read returns EAGAIN at once.
+# Bounded everywhere: a TCP connect gets 4 s, an UDP answer 3 s, curl --max-time 5. The UDP read
+# is retried (under runsc the socket is non-blocking: a read returns EAGAIN at once) with bash
+# builtins only, pausing on a pipe nobody writes: no process per try, see PARALLEL.
 PRELUDE = r"""
 tcp() { timeout 4 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1; echo __connected__; printf "GET / HTTP/1.0\r\n\r\n" >&3; timeout 2 head -c 200 <&3' "$1" "$2"; }
 udp() { timeout 5 bash -c 'exec 3<>"/dev/udp/$0/$1" || exit 1
   printf "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x09forbidden\x07sandbox\x04test\x00\x00\x01\x00\x01" >&3 || exit 1
-  for i in $(seq 30); do r=$(head -c 12 <&3 2>/dev/null | od -An -tx1); [ -n "$r" ] && { echo "__reply__ $r"; exit 0; }
-  sleep 0.1; done' "$1" "$2"; }
+  exec 4< <(exec sleep 5)
+  for i in $(seq 30); do IFS= read -r -d "" -n 1 -u 3 c 2>/dev/null && { echo __reply__; exit 0; }; read -t 0.1 -u 4; done
+  echo "no reply in 3 s"; exit 1' "$1" "$2"; }
 web() { curl -sS --max-time 5 -w '\n__codes=%{http_code} %{http_connect}\n' "$@"; }
 bare() { env -u HTTPS_PROXY -u HTTP_PROXY -u https_proxy -u http_proxy -u ALL_PROXY -u all_proxy \
   curl -sS --max-time 5 -w '\n__codes=%{http_code} %{http_connect}\n' "$@"; }
@@ -105,7 +107,8 @@ class Outcome:
     def __str__(self) -> str:
         verdict = "REACHED" if self.reached else "blocked"
         codes = f" http {self.codes[0]} connect {self.codes[1]}" if "__codes=" in self.output else ""
-        return f"{self.probe.name}: {verdict} (exit {self.rc}{codes}) {self.output[:160]}"
+        timed_out = ", timed out" if self.rc == 124 else ""
+        return f"{self.probe.name}: {verdict} (exit {self.rc}{timed_out}{codes}) {self.output[:160]}"
 
 
 # Probes run this many at a time. Under runsc (ptrace platform) every process in the sandbox

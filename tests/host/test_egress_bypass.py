@@ -36,6 +36,8 @@ from roles.launcher import agent_sandbox
 from roles.launcher.config import launcher_config
 
 REPO = Path(__file__).resolve().parents[2]
+# Set (to anything) to run the suite in the stand-in even where the agent image exists.
+STAND_IN_ENV = "SANDBOX_BYPASS_STAND_IN"
 PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy")
 
 
@@ -178,7 +180,7 @@ def _agent_run_args(host, settings, tools: str) -> tuple[str, list[str]]:
     cfg = {**cfg, "state_volume": b.STATE_VOLUME}  # the suite's own volume, not the user's
     runtime = settings.gvisor.runtime_name if settings.gvisor.enabled else None
     user = host.run(f"docker image inspect --format '{{{{.Config.User}}}}' {shlex.quote(cfg['image'])}")
-    if user.rc == 0:
+    if user.rc == 0 and not os.environ.get(STAND_IN_ENV):
         uid, gid = (int(x) for x in user.stdout.strip().split(":"))
         sh(host, "install", "-d", "-o", str(uid), "-g", str(gid), b.WORKSPACE)
         return f"agent image {cfg['image']}", agent_sandbox.run_args(cfg, b.AGENT, Path(b.WORKSPACE), None, runtime,
@@ -188,7 +190,8 @@ def _agent_run_args(host, settings, tools: str) -> tuple[str, list[str]]:
     sh(host, "install", "-d", "-o", str(uid), "-g", str(gid), b.WORKSPACE)
     args = agent_sandbox.run_args(cfg, b.AGENT, Path(b.WORKSPACE), None, runtime, (uid, gid))
     assert args[-1] == cfg["image"]
-    return f"stand-in {tools} ({cfg['image']} not built)", [*args[:-1], "--user", f"{uid}:{gid}", tools,
+    why = f"{STAND_IN_ENV} set" if user.rc == 0 else f"{cfg['image']} not built"
+    return f"stand-in {tools} ({why})", [*args[:-1], "--user", f"{uid}:{gid}", tools,
                                                              "sleep", "infinity"]
 
 
@@ -258,13 +261,16 @@ def test_agent_runs_confined_with_the_proxy_variables(host, lab, settings):
     assert lab.runtime == (settings.gvisor.runtime_name if settings.gvisor.enabled else "runc")
 
 
-def test_allowed_name_through_the_proxy_works(host, lab):
+def test_allowed_name_through_the_proxy_works(host, lab, settings):
     """The control: the allowlisted name answers over http and https (TLS end to end)."""
     seen = attempt(host, lab, [
         b.web("allowed http", "allowed", f"http://{b.ALLOWED_NAME}/"),
         b.web("allowed https", "allowed", "-k", f"https://{b.ALLOWED_NAME}/"),
     ])
     assert all(o.reached and o.codes[0] == "200" for o in seen.values()), [str(o) for o in seen.values()]
+    # The raw TCP probe works in this sandbox (under runsc too): it reaches the proxy's port.
+    proxy = attempt(host, lab, [b.tcp("proxy port", settings.sandbox_network.proxy_ip, settings.sandbox_network.proxy_port)])
+    assert proxy["proxy port"].reached, proxy["proxy port"]
     mine = [e for e in b.proxy_log(host, lab.proxy_name) if e["client"] == lab.agent_ip and e["host"] == b.ALLOWED_NAME]
     assert {(e["method"], e["decision"]) for e in mine} >= {("GET", "TCP_MISS"), ("CONNECT", "TCP_TUNNEL")}, mine
 
@@ -415,6 +421,26 @@ def test_host_addresses_are_unreachable(host, lab, ledger):
     seen = attempt(host, lab, probes)
     record(ledger, "host-access", seen)
     assert [e for e in b.received(host, b.HOST_SERVICE) if e["peer"] == lab.agent_ip] == []
+
+
+@pytest.mark.mutates
+def test_the_suite_sees_a_bypass_when_the_host_guard_is_gone(host, lab, settings):
+    """The suite can fail: with the host's INPUT guard removed by hand, the same probe reaches
+    the host listener at the internal bridge's address (Docker 20.10's --internal alone does not
+    stop it). Not counted as an attempt; the guard is put back with the deployed guard script."""
+    net = settings.sandbox_network
+    if not net.guard_host_input:
+        pytest.skip("guard_host_input is off in this scenario")
+    bridge = json.loads(sh(host, "ip", "-j", "-4", "addr", "show", "dev", net.internal_bridge).stdout)
+    gateway = bridge[0]["addr_info"][0]["local"]
+    sh(host, "iptables", "-w", "-D", "INPUT", "-i", net.internal_bridge, "-j", net.guard_chain)
+    try:
+        seen = attempt(host, lab, [b.tcp("guard removed", gateway, 8080)])
+    finally:
+        sh(host, net.guard_script)
+    assert seen["guard removed"].reached, seen["guard removed"]
+    sh(host, "iptables", "-w", "-C", "INPUT", "-i", net.internal_bridge, "-j", net.guard_chain)
+    assert not attempt(host, lab, [b.tcp("guard back", gateway, 8080)])["guard back"].reached
 
 
 # --- summary ------------------------------------------------------------------------------------
