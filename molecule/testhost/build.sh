@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the test-host image(s) once; Molecule scenarios share them.
 #   molecule/testhost/build.sh [SUITE] [EXTRA_PACKAGES...]   -> sandbox-host-testhost:SUITE[-variant]
-# Also creates the SSH key the scenarios log in with (.cache/testhost/id_ed25519).
+# Also creates the SSH key the scenarios log in with (.cache/testhost/id_ed25519; create.yml mounts it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -20,6 +20,5 @@ fi
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 cp "$here/Dockerfile" "$here/remount-proc-sys.service" "$ctx/"
-cp "$key.pub" "$ctx/authorized_keys"
 docker build -q -t "$tag" --build-arg "BASE_IMAGE=sandbox-host-base:$suite" --build-arg "EXTRA_PACKAGES=$extra" "$ctx" >/dev/null
 echo "built $tag"
