@@ -88,6 +88,9 @@ class AgentSettings(Section):
     cpus: float = Field(default=2.0, gt=0)
     # Maximum number of processes in the sandbox (docker --pids-limit).
     pids_limit: int = Field(default=1024, ge=64)
+    # The same under gVisor, where each process in the sandbox costs the host ~8 threads, all
+    # counted by --pids-limit: at 1024 about 100 processes inside already make runsc panic.
+    gvisor_pids_limit: int = Field(default=16384, ge=64)
     # Read-only root filesystem; the home directory and /tmp are tmpfs of this size each.
     read_only_root: bool = True
     # Size of each of those tmpfs (/tmp and the home directory).

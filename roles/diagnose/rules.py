@@ -553,7 +553,9 @@ def sandbox_proxy_unreachable(report: dict) -> list[Finding]:
         return [Finding(
             id="sandbox_proxy_unreachable",
             title=f"the sandbox's egress proxy {target} does not accept connections from its network",
-            severity="high", likelihood=96,
+            # Below the host-wide causes (FORWARD drop, forwarding off...): they cut the agent off
+            # from its proxy too, and then the proxy is the symptom, not the cause.
+            severity="high", likelihood=90,
             why="The agent's only way out is the proxy: every API call hangs or is refused.",
             evidence={"probe": probe, "network": opts.get("sandbox_network")},
             fix=["docker ps --filter network=" + str(opts.get("sandbox_network")), "docker logs <proxy container>"],

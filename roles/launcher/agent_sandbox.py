@@ -206,6 +206,8 @@ def run_args(cfg: dict, name: str, workspace: Path, gitconfig: Path | None, runt
     home = user["home"]
     uid, gid = ids or (user["uid"], user["gid"])
     limits = cfg["limits"]
+    # gVisor's threads count against --pids-limit on the host: it gets its own, larger limit.
+    pids = limits.get("pids_gvisor", limits["pids"]) if runtime and runtime == cfg.get("runtime") else limits["pids"]
     proxy = proxy_url(cfg)
     no_proxy = ",".join(cfg.get("no_proxy", ["localhost", "127.0.0.1"]))
     args = [
@@ -215,7 +217,7 @@ def run_args(cfg: dict, name: str, workspace: Path, gitconfig: Path | None, runt
         "--network", cfg["network"],
         "--cap-drop", "ALL",
         "--security-opt", "no-new-privileges",
-        "--pids-limit", str(limits["pids"]),
+        "--pids-limit", str(pids),
         "--memory", limits["memory"],
         "--memory-swap", limits["memory"],
         "--cpus", str(limits["cpus"]),

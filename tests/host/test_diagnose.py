@@ -211,17 +211,13 @@ def run(host, step):
 SAVE = "iptables-save > /run/sbx-diag-iptables"
 RESTORE = "iptables-restore < /run/sbx-diag-iptables"
 
-# With FORWARD flushed and set to DROP, the agent cannot reach its proxy either (br_netfilter
-# sends bridged traffic through FORWARD): the diagnosis then names that symptom
-# (sandbox_proxy_unreachable, likelihood 96) before the cause (likelihood 95). Expected to fail
-# until roles/diagnose/rules.py ranks the proxy finding below the host-wide FORWARD causes.
-SYMPTOM_FIRST = pytest.mark.xfail(strict=True, reason="diagnose ranks sandbox_proxy_unreachable (a symptom of the "
-                                  "FORWARD drop) above forward_policy_drop_without_docker_rules")
+# With FORWARD flushed and set to DROP the agent cannot reach its proxy either (br_netfilter
+# sends bridged traffic through FORWARD): the cause must still be named before that symptom.
 
 CASES = [
     Case("ip_forward_disabled", ["sysctl -w net.ipv4.ip_forward=0"], "deploy", ["host_network.ip_forward"]),
     Case("forward_policy_drop_without_docker_rules", [SAVE, "iptables -P FORWARD DROP", "iptables -F FORWARD"],
-         "fix", [0, 1], cleanup=[RESTORE], marks=[SYMPTOM_FIRST]),
+         "fix", [0, 1], cleanup=[RESTORE]),
     Case("firewall_rule_drops_bridge", ["iptables -I DOCKER-USER -i docker0 -j DROP"], "fix", [0]),
     Case("nat_masquerade_missing", [SAVE, "iptables -t nat -F POSTROUTING"], "fix", [0], cleanup=[RESTORE]),
     # The deploy recreates the sandbox networks with the new MTU, and refuses while containers are

@@ -74,7 +74,7 @@ def test_run_args_apply_the_policy(tmp_path):
     args = sandbox.run_args(cfg(), "agent-sandbox", tmp_path, tmp_path / "gitconfig", "runsc")
     flags = pairs(args)
     assert args[0] == "run" and args[-1] == "sandbox-agent:latest"
-    assert {("--cap-drop", "ALL"), ("--security-opt", "no-new-privileges"), ("--pids-limit", "1024"),
+    assert {("--cap-drop", "ALL"), ("--security-opt", "no-new-privileges"), ("--pids-limit", "16384"),
             ("--memory", "4g"), ("--memory-swap", "4g"), ("--cpus", "2.0"), ("--runtime", "runsc"),
             ("--network", "sandbox-internal"), ("--tmpfs", "/tmp:rw,nosuid,nodev,size=1g"),
             ("--tmpfs", "/home/agent:rw,nosuid,nodev,size=1g,uid=1000,gid=1000,mode=0700"),
@@ -89,6 +89,11 @@ def test_run_args_apply_the_policy(tmp_path):
     assert args.count("--network") == 1
     assert not any("docker.sock" in a for a in args)
     assert not any(a.startswith(("ANTHROPIC", "CLAUDE_CODE_OAUTH")) for a in args)
+
+
+def test_pids_limit_is_the_runc_one_without_gvisor(tmp_path):
+    # Under runsc every sandbox process costs the host ~8 threads: gVisor gets its own limit.
+    assert ("--pids-limit", "1024") in pairs(sandbox.run_args(cfg(), "agent-sandbox", tmp_path, None, None))
 
 
 def test_run_args_follow_the_settings(tmp_path):

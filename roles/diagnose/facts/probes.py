@@ -14,11 +14,14 @@ from roles.diagnose.facts._util import guard, is_absent, quote
 
 
 def _run(image: str, network: str, shell: str, script: str, timeout: int) -> str:
-    """docker run the script; print its output, then '##docker_rc' and the exit code (124 = hung)."""
+    """docker run the script; print its output, then '##docker_rc' and the exit code (124 = hung).
+
+    --sig-proxy=false: timeout's SIGTERM must end the client, not reach the container's shell
+    (PID 1 there ignores it, and the probe would wait for TCP's own timeout, minutes)."""
     name = "sandbox-host-diagnose-$$"
     return (
         f"docker image inspect {quote(image)} >/dev/null 2>&1 || {{ echo '##NOIMAGE##'; exit 0; }}; "
-        f"out=$(timeout {int(timeout)} docker run --rm --pull never --name {name} --network {quote(network)} "
+        f"out=$(timeout {int(timeout)} docker run --rm --sig-proxy=false --pull never --name {name} --network {quote(network)} "
         f"--label sandbox-host.diagnose=probe --entrypoint {shell} {quote(image)} -c {shlex.quote(script)} 2>&1); "
         f"rc=$?; docker rm -f {name} >/dev/null 2>&1; echo \"$out\"; echo '##docker_rc'; echo $rc"
     )
