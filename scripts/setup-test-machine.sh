@@ -20,8 +20,13 @@ if ! docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
   if [[ "$(cat /proc/1/comm)" == systemd ]]; then
     systemctl start docker
   else
-    # No systemd as PID 1 (CI machines, containers): Debian's init script runs dockerd.
-    service docker start >/dev/null
+    # No systemd as PID 1 (CI machines, containers): Debian's init script, else dockerd directly
+    # (the script exits where it may not raise ulimits).
+    service docker start >/dev/null 2>&1 || true
+    for _ in $(seq 1 10); do docker version >/dev/null 2>&1 && break; sleep 1; done
+    if ! docker version >/dev/null 2>&1 && ! pidof dockerd >/dev/null; then
+      setsid dockerd >>/var/log/docker.log 2>&1 </dev/null &
+    fi
   fi
   for _ in $(seq 1 60); do docker version >/dev/null 2>&1 && break; sleep 1; done
   docker version --format 'dockerd {{.Server.Version}} is up' 

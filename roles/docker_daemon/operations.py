@@ -10,6 +10,7 @@ from pyinfra.api import OperationValueError, StringCommand, operation
 from pyinfra.facts.files import File, FileContents
 from pyinfra.operations import files
 
+from roles.common.services import START_DOCKERD_SH
 from roles.docker_daemon import daemon_json
 
 STAGED = ".sandbox-host.new"
@@ -66,7 +67,7 @@ def config(path: str, managed: dict, released: dict | None = None, managed_later
     )
 
 
-RESTART_SCRIPT = r"""
+RESTART_SCRIPT = START_DOCKERD_SH + r"""
 set -u
 path=$1 init=$2 timeout=$3
 healthy() {
@@ -83,13 +84,10 @@ restart_docker() {
     systemctl reset-failed docker.service 2>/dev/null || true
     systemctl restart docker.service
   else
-    service docker stop >/dev/null 2>&1 || true
-    # dockerd started outside the init script (by hand, by a CI wrapper) is stopped too.
-    if pidof dockerd >/dev/null; then
-      kill -TERM $(pidof dockerd)
-      i=0; while pidof dockerd >/dev/null && [ "$i" -lt 30 ]; do sleep 1; i=$((i + 1)); done
-    fi
-    service docker start
+    # dockerd started outside the init script (by hand, by a CI wrapper) is stopped too, and
+    # started directly when the init script cannot start it.
+    stop_dockerd
+    start_dockerd
   fi
 }
 restart_docker

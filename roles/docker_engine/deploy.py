@@ -7,7 +7,7 @@ from pyinfra.facts.server import LinuxDistribution
 from pyinfra.operations import apt, files
 
 from roles.common.facts import DockerResponds, InitSystem
-from roles.common.services import ensure_running
+from roles.common.services import ensure_dockerd_running
 from roles.docker_engine.settings import DockerEngineSettings
 
 DOCKER_CE_PACKAGES = ["docker-ce", "docker-ce-cli", "containerd.io", "docker-buildx-plugin"]
@@ -58,10 +58,5 @@ def docker_engine(settings: DockerEngineSettings):
     else:
         host.noop(f"Docker packages installed: {' '.join(packages)}")
     if settings.start:
-        ensure_running(
-            "docker",
-            init=host.get_fact(InitSystem),
-            already_running=host.get_fact(DockerResponds),
-            enabled=True,
-        )
+        ensure_dockerd_running(init=host.get_fact(InitSystem), already_running=host.get_fact(DockerResponds))
     return installed
