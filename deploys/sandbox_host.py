@@ -65,5 +65,6 @@ if settings.gvisor.enabled:
 # The sandbox: networks, the egress proxy on them, the agent image and the launcher.
 sandbox_networks(settings.sandbox_network, mtu=settings.docker_daemon.mtu)
 egress_proxy(settings.egress_proxy, settings.sandbox_network, settings.images)
-agent_image(settings.agent, settings.images)
+if settings.agent.enabled:
+    agent_image(settings.agent, settings.images)
 launcher(settings)

@@ -31,6 +31,8 @@ Sha512Integrity = Annotated[str, AfterValidator(_sha512_integrity)]
 
 
 class AgentSettings(Section):
+    # Build the agent image on the host (false: hosts that only run the proxy, or cannot build).
+    enabled: bool = True
     # --- Image ---------------------------------------------------------------------------------
     # Repository name of the agent image; the tag is a hash of the build context (roles/images).
     image_name: str = Field(default="sandbox-agent", pattern=r"^[a-z0-9][a-z0-9._/-]*$")

@@ -13,6 +13,13 @@ FAKE_KEY = "sk-ant-test-0000-sandbox-host-never-a-real-key"
 PROJECT = "/srv/sandbox-host-test-project"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def sandbox_deployed(settings):
+    parts = [settings.sandbox_network, settings.egress_proxy, settings.agent, settings.launcher]
+    if not all(part.enabled for part in parts):
+        pytest.skip("this scenario does not deploy the whole sandbox")
+
+
 @pytest.fixture(scope="module")
 def project(host):
     host.check_output(f"mkdir -p {PROJECT} && echo hello > {PROJECT}/marker.txt && chown -R 1000:1000 {PROJECT}")
