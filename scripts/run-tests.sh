@@ -2,6 +2,8 @@
 # The project's whole test suite, on a fresh Debian 12 machine, as root:
 #   scripts/run-tests.sh               unit tests, then every Molecule scenario
 #   scripts/run-tests.sh default ufw   unit tests, then only the named scenarios
+#   scripts/run-tests.sh vm            the QEMU VM scenario (reboot persistence; ~40 min under
+#                                      software emulation, so it is not in the default list)
 # Prints one summary line per scenario with its duration, and a final "N passed, N failed".
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
