@@ -159,7 +159,10 @@ def make_world(image, tmp_path_factory, proxy_kind):
         settings = HostConfig.model_validate({
             "sandbox_network": {"internal_network": internal, "internal_subnet": int_subnet,
                                 "egress_subnet": egr_subnet, "proxy_ip": proxy_ip},
+            # runc: these tests are about the launcher's mechanics on whatever Docker runs them (a host
+            # with runsc registered included); the gvisor scenario covers the sandbox under runsc.
             "agent": {"state_volume": f"agtest-state-{run}", "memory": "1g", "cpus": 1, "pids_limit": 256,
+                      "use_gvisor": False,
                       # the sandbox's DNS is the proxy's IP (no DNS server there): queries never leave
                       "dns_servers": [proxy_ip]},
             "launcher": {"container_name": f"agtest-sandbox-{run}", "proxy_container": proxy,

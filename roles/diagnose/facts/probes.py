@@ -109,7 +109,8 @@ class SandboxProxyProbe(FactBase):
         early, sections = _finish(output)
         if early:
             return early
-        connected = "".join(sections.get("connect", [])).strip() == "ok"
+        # Line by line: the docker client's own messages (2>&1) may land inside a section.
+        connected = "ok" in (line.strip() for line in sections.get("connect", []))
         status_line = "".join(sections.get("status", [])).strip()
         code = None
         parts = status_line.split()
