@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jinja2
-
+from roles.common import templating
 from roles.egress_proxy.settings import EgressProxySettings
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -32,15 +31,9 @@ def build_context(settings: EgressProxySettings, port: int, client_subnet: str) 
 
 
 def render(settings: EgressProxySettings, port: int, client_subnet: str) -> str:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    return env.get_template("squid.conf.j2").render(
+    return templating.render(
+        TEMPLATES,
+        "squid.conf.j2",
         port=port,
         listen_ipv6=settings.listen_ipv6,
         deny_private_destinations=settings.deny_private_destinations,

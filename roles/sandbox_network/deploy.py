@@ -6,12 +6,12 @@ import posixpath
 from io import StringIO
 from pathlib import Path
 
-import jinja2
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.facts.files import Directory
 from pyinfra.operations import files, systemd
 
+from roles.common import templating
 from roles.sandbox_network import operations
 from roles.sandbox_network.settings import SandboxNetworkSettings
 
@@ -19,14 +19,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 def render(template: str, **variables) -> str:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    return env.get_template(template).render(**variables)
+    return templating.render(TEMPLATES, template, **variables)
 
 
 def guard_unit_name(settings: SandboxNetworkSettings) -> str:
