@@ -104,6 +104,7 @@ def probe_host(host, converge, tmp_path_factory):
         subprocess.run(["docker", "exec", "-i", instance["instance"], "docker", "load"], stdin=save.stdout, check=True,
                        capture_output=True)
         save.wait()
+    UPLINK["mtu"] = host.file("/sys/class/net/eth0/mtu").content_string.strip()
     write_file(host, "/run/sbx-diag-dns.py", DNS_RESPONDER)
     RESOLV["host"] = host.file("/etc/resolv.conf").content_string
     RESOLV["probe"] = f"nameserver {address}\n"
@@ -123,6 +124,7 @@ def probe_host(host, converge, tmp_path_factory):
 
 
 RESOLV = {}
+UPLINK = {}
 
 
 def resolver(which):
@@ -160,7 +162,7 @@ def diagnose(tmp_path, **gather_args) -> list:
 
 
 def group_vars_overlay(tmp_path, permanent: dict) -> Path:
-    """The finding's `permanent` keys (docker_daemon.mtu: 1400 ...) as a group_vars folder."""
+    """The finding's `permanent` keys (docker_daemon.mtu: 1300 ...) as a group_vars folder."""
     data: dict = {}
     for dotted, value in permanent.items():
         section, key = dotted.split(".", 1)
@@ -223,10 +225,12 @@ CASES = [
     # The deploy recreates the sandbox networks with the new MTU, and refuses while containers are
     # attached ("stop them (agent-sandbox stop, docker rm -f) and run again"): the egress proxy is
     # attached, so it is removed first, as the message says (the deploy recreates it). Both ways:
-    # the repair (1450 -> 1400) and the way back to the scenario's MTU.
-    Case("mtu_larger_than_path", ["ip link set eth0 mtu 1400"], "deploy", ["docker_daemon.mtu"],
+    # the repair (scenario MTU -> 1300) and the way back. The uplink gets back the MTU it had: the
+    # machine running the tests may itself sit behind a smaller path MTU.
+    Case("mtu_larger_than_path", ["ip link set eth0 mtu 1300"], "deploy", ["docker_daemon.mtu"],
          before_repair=[f"docker rm -f {PROXY_CONTAINER}"],
-         cleanup=["ip link set eth0 mtu 1500", f"docker rm -f {PROXY_CONTAINER}"]),
+         cleanup=[lambda host: host.check_output(f"ip link set eth0 mtu {UPLINK['mtu']}"),
+                  f"docker rm -f {PROXY_CONTAINER}"]),
     # Containers get a resolver where nothing answers (the test host's own docker0 address).
     Case("container_dns_failing", [lambda host: set_daemon_dns(host, ["docker0"]), "systemctl restart docker"],
          "deploy", ["docker_daemon.dns"], cleanup=[lambda host: set_daemon_dns(host, []), "systemctl restart docker"]),
