@@ -31,10 +31,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from roles.agent import context  # noqa: E402
-from roles.common import config  # noqa: E402
-from roles.common.schema import HostConfig  # noqa: E402
-from roles.launcher.config import launcher_config  # noqa: E402
+from sandbox_host.roles.agent import context  # noqa: E402
+from sandbox_host import config  # noqa: E402
+from sandbox_host.config.schema import HostConfig  # noqa: E402
+from sandbox_host.roles.launcher.config import launcher_config  # noqa: E402
 
 LAUNCHER = REPO / "roles" / "launcher" / "agent_sandbox.py"
 
@@ -94,7 +94,7 @@ def main() -> int:
             "agent": {"state_volume": volume},
             "launcher": {"container_name": name, "proxy_container": name + "-noproxy"},
         })
-        cfg = launcher_config(host, 1000, 1000)
+        cfg = launcher_config(host.launcher_sections(), 1000, 1000)
         cfg["image"] = tag
         cfg_file = workdir / "config.json"
         cfg_file.write_text(json.dumps(cfg))

@@ -1,4 +1,4 @@
-"""How long diagnosing one host takes: wall time of `python -m roles.diagnose gather`, with and
+"""How long diagnosing one host takes: wall time of `sandbox-host diagnose gather`, with and
 without the container probes (they dominate: each starts a container).
 
     .venv/bin/python benchmarks/diagnose_gather.py [INVENTORY] [--runs N] [--probe-image IMG]
@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def one_run(inventory: str, image: str, probes: bool) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as out:
-        argv = [sys.executable, "-m", "roles.diagnose", "gather", inventory, "--out", out, "--probe-image", image,
+        argv = [sys.executable, "-m", "sandbox_host.diagnose", "gather", inventory, "--out", out, "--probe-image", image,
                 "--resolve-name", "localhost", "--proxy-target", "127.0.0.1:9"]
         if not probes:
             argv.append("--no-container-probes")

@@ -3,19 +3,19 @@
     pyinfra -y inventories/ci_runners.py deploys/diagnose.py
     pyinfra -y @local deploys/diagnose.py --data diagnose_probe_image=sandbox-host-base:bookworm
 
-Same collector as `python -m roles.diagnose gather INVENTORY --out DIR` (the preferred form: it
+Same collector as `sandbox-host diagnose gather INVENTORY --out DIR` (the preferred form: it
 exits non-zero when a host could not be diagnosed). Reports go to $SANDBOX_HOST_DIAGNOSE_OUT
 (default: reports/). Probe knobs come from the host's group_vars, overridden by host data:
 diagnose_probe_image, diagnose_resolve_name, diagnose_proxy_target, diagnose_probe_timeout.
-Then: python -m roles.diagnose explain reports/<host>.json, or compare two reports.
+Then: sandbox-host diagnose explain reports/<host>.json, or compare two reports.
 """
 
 import os
 
 from pyinfra import host, logger
 
-from roles.diagnose.gather import gather_host, write_report
-from roles.diagnose.runner import options_for
+from sandbox_host.diagnose.gather import gather_host, write_report
+from sandbox_host.diagnose.runner import options_for
 
 overrides = {
     key: host.data.get(f"diagnose_{key}")

@@ -1,6 +1,7 @@
 """Turn a Docker host into a safe place to run the agent sandbox.
 
     pyinfra inventories/dev.py deploys/sandbox_host.py
+    sandbox-host deploy inventories/dev.py            (the same deploy, through the CLI)
 
 Thin composition: every step is a role (roles/<name>/deploy.py) with its settings section in
 group_vars/. Order matters: Docker and its configuration first, one guarded restart, then what
@@ -10,24 +11,23 @@ runs on Docker (gVisor smoke run, sandbox networks and images, launcher).
 from pyinfra import host
 from pyinfra.operations.util import any_changed
 
-from roles.agent.deploy import agent_image
-from roles.common import config
-from roles.common.facts import InitSystem
-from roles.docker_daemon.deploy import docker_daemon, restart_if_changed
-from roles.docker_engine.deploy import docker_engine
-from roles.docker_proxy.deploy import docker_proxy
-from roles.egress_proxy.deploy import egress_proxy
-from roles.firewall.deploy import configure_firewall
-from roles.gvisor import deploy as gvisor
-from roles.host_network.deploy import host_network
-from roles.images import deploy as images
-from roles.launcher.deploy import launcher
-from roles.sandbox_network.deploy import sandbox_networks
+from sandbox_host.roles.agent.deploy import agent_image
+from sandbox_host import config
+from sandbox_host.roles.common.facts import InitSystem
+from sandbox_host.roles.docker_daemon.deploy import docker_daemon, restart_if_changed
+from sandbox_host.roles.docker_engine.deploy import docker_engine
+from sandbox_host.roles.docker_proxy.deploy import docker_proxy
+from sandbox_host.roles.egress_proxy.deploy import egress_proxy
+from sandbox_host.roles.firewall.deploy import configure_firewall
+from sandbox_host.roles.gvisor import deploy as gvisor
+from sandbox_host.roles.host_network.deploy import host_network
+from sandbox_host.roles.images import deploy as images
+from sandbox_host.roles.launcher.deploy import launcher
+from sandbox_host.roles.sandbox_network.deploy import sandbox_networks
 
 # Every group_vars file is validated before any operation is planned, so a bad value in any
-# group stops the run before a host is touched.
-config.validate_all()
-settings = config.load(host.groups)
+# group stops the run before a host is touched (exit 2, file, key and reason, no traceback).
+settings = config.load_or_exit(host.groups)
 init = host.get_fact(InitSystem)
 
 docker_engine(settings.docker_engine)
@@ -67,4 +67,4 @@ sandbox_networks(settings.sandbox_network, mtu=settings.docker_daemon.mtu)
 egress_proxy(settings.egress_proxy, settings.sandbox_network, settings.images)
 if settings.agent.enabled:
     agent_image(settings.agent, settings.images)
-launcher(settings)
+launcher(settings.launcher_sections())

@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # Provision this machine (inventories/dev.py, settings group_vars/dev.yml) on a fresh Debian/Ubuntu
-# host, as root: creates the project's venv, then runs the deploy. Extra arguments go to pyinfra
-# (e.g. --dry to see the plan without changing anything).
+# host, as root: `sandbox-host deploy inventories/dev.py` from the project's venv.
+#   scripts/deploy-local.sh                     apply
+#   scripts/deploy-local.sh --dry               show the plan per host; change nothing
+#   scripts/deploy-local.sh --group-vars DIR    layer a folder of site settings over group_vars/
+# The venv is made, or brought up to date, only when it is missing or pyproject.toml changed, so
+# a re-run needs no PyPI (a host whose DNS is broken can still be repaired).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-fi
-[[ -x .venv/bin/pyinfra ]] || python3 -m venv .venv
-.venv/bin/pip install -q -e .
-exec .venv/bin/pyinfra -y "$@" inventories/dev.py deploys/sandbox_host.py
+scripts/ensure-venv.sh
+exec .venv/bin/sandbox-host deploy inventories/dev.py "$@"

@@ -7,7 +7,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
 need=()
-for pkg in docker.io debootstrap python3-venv openssh-client iptables; do
+for pkg in docker.io debootstrap python3-venv openssh-client iptables shellcheck; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then
@@ -32,11 +32,7 @@ if ! docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
   docker version --format 'dockerd {{.Server.Version}} is up' 
 fi
 
-if [[ ! -x .venv/bin/pyinfra ]]; then
-  python3 -m venv .venv
-fi
-.venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/pip install -q -e '.[test]'
+scripts/ensure-venv.sh test
 
 scripts/build-base-image.sh bookworm sandbox-host-base:bookworm
 mkdir -p .cache/images

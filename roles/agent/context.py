@@ -11,10 +11,10 @@ import io
 import tarfile
 from pathlib import Path
 
-from roles.agent.settings import AgentSettings
-from roles.images import deploy as images
-from roles.images import operations as image_ops
-from roles.images.settings import ImagesSettings
+from sandbox_host.roles.agent.settings import AgentSettings
+from sandbox_host.roles.images import deploy as images
+from sandbox_host.roles.images import operations as image_ops
+from sandbox_host.roles.images.settings import ImagesSettings
 
 ROLE_DIR = Path(__file__).resolve().parent
 FILES = ("agent-entrypoint", "agent-credentials", "agent-api-key", "agent-ready")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pyinfra import host
 from pyinfra.api import OperationError, deploy
 
-from roles.agent import context
-from roles.agent.facts import UserIds
-from roles.agent.settings import AgentSettings
-from roles.images import deploy as images
-from roles.images.settings import ImagesSettings
+from sandbox_host.roles.agent import context
+from sandbox_host.roles.agent.facts import UserIds
+from sandbox_host.roles.agent.settings import AgentSettings
+from sandbox_host.roles.images import deploy as images
+from sandbox_host.roles.images.settings import ImagesSettings
 
 
 def agent_ids(agent: AgentSettings) -> tuple[int, int]:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from roles.common.types import IPAddress, Section
+from sandbox_host.roles.common.types import IPAddress, Section
 
 _VERSION = r"^\d+\.\d+\.\d+$"
 _SIZE = r"^\d+[kmgKMG]?$"

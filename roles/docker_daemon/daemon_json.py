@@ -9,7 +9,7 @@ import ipaddress
 import json
 from typing import Any
 
-from roles.docker_daemon.settings import DockerDaemonSettings
+from sandbox_host.roles.docker_daemon.settings import DockerDaemonSettings
 
 # Keys whose value is a mapping merged entry by entry (the host's other entries survive).
 MERGED_MAPPINGS = ("log-opts", "runtimes")

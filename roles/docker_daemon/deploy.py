@@ -3,8 +3,8 @@
 from pyinfra.api import deploy
 from pyinfra.operations.util import any_changed
 
-from roles.docker_daemon import daemon_json, operations
-from roles.docker_daemon.settings import DockerDaemonSettings
+from sandbox_host.roles.docker_daemon import daemon_json, operations
+from sandbox_host.roles.docker_daemon.settings import DockerDaemonSettings
 
 
 @deploy("Docker daemon config")

@@ -10,8 +10,8 @@ from pyinfra.api import OperationValueError, StringCommand, operation
 from pyinfra.facts.files import File, FileContents
 from pyinfra.operations import files
 
-from roles.common.services import START_DOCKERD_SH
-from roles.docker_daemon import daemon_json
+from sandbox_host.roles.common.services import START_DOCKERD_SH
+from sandbox_host.roles.docker_daemon import daemon_json
 
 STAGED = ".sandbox-host.new"
 BACKUP = ".sandbox-host.bak"  # the previous daemon.json, kept until dockerd is healthy again

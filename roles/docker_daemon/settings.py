@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from roles.common.types import IPAddress, Mtu, Network, Section
+from sandbox_host.roles.common.types import IPAddress, Mtu, Network, Section
 
 
 class AddressPool(Section):

@@ -6,9 +6,9 @@ from pyinfra.facts.deb import DebPackages
 from pyinfra.facts.server import LinuxDistribution
 from pyinfra.operations import apt, files
 
-from roles.common.facts import DockerResponds, InitSystem
-from roles.common.services import ensure_dockerd_running
-from roles.docker_engine.settings import DockerEngineSettings
+from sandbox_host.roles.common.facts import DockerResponds, InitSystem
+from sandbox_host.roles.common.services import ensure_dockerd_running
+from sandbox_host.roles.docker_engine.settings import DockerEngineSettings
 
 DOCKER_CE_PACKAGES = ["docker-ce", "docker-ce-cli", "containerd.io", "docker-buildx-plugin"]
 DISTRO_PACKAGES = ["docker.io"]

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from roles.common.types import Section
+from sandbox_host.roles.common.types import Section
 
 
 class DockerEngineSettings(Section):

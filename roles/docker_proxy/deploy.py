@@ -5,7 +5,7 @@ from io import StringIO
 from pyinfra.api import deploy
 from pyinfra.operations import files
 
-from roles.docker_proxy.settings import DockerProxySettings
+from sandbox_host.roles.docker_proxy.settings import DockerProxySettings
 
 # Hosts without systemd: Debian's /etc/init.d/docker sources this file.
 SYSVINIT_DEFAULTS = "/etc/default/docker"

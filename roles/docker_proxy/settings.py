@@ -1,6 +1,6 @@
 """docker_proxy: the HTTP proxy dockerd itself uses (pulls, builds), as a systemd drop-in."""
 
-from roles.common.types import NoProxyEntry, ProxyUrl, Section
+from sandbox_host.roles.common.types import NoProxyEntry, ProxyUrl, Section
 
 
 class DockerProxySettings(Section):

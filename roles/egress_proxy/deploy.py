@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pyinfra.api import deploy
 
-from roles.egress_proxy import operations, squid
-from roles.egress_proxy.settings import EgressProxySettings
-from roles.images import deploy as images
-from roles.images.settings import ImagesSettings
-from roles.sandbox_network.settings import SandboxNetworkSettings
+from sandbox_host.roles.egress_proxy import operations, squid
+from sandbox_host.roles.egress_proxy.settings import EgressProxySettings
+from sandbox_host.roles.images import deploy as images
+from sandbox_host.roles.images.settings import ImagesSettings
+from sandbox_host.roles.sandbox_network.settings import SandboxNetworkSettings
 
 
 def run_args(settings: EgressProxySettings) -> list[str]:

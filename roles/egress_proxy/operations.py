@@ -9,7 +9,7 @@ from pyinfra import host
 from pyinfra.api import OperationError, QuoteString, StringCommand, operation
 from pyinfra.facts.docker import DockerContainer, DockerNetwork
 
-from roles.images.operations import image_id
+from sandbox_host.roles.images.operations import image_id
 
 SPEC_LABEL = "org.sandbox-host.spec"
 

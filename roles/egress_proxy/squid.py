@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from roles.common import templating
-from roles.egress_proxy.settings import EgressProxySettings
+from sandbox_host.roles.common import templating
+from sandbox_host.roles.egress_proxy.settings import EgressProxySettings
 
 TEMPLATES = Path(__file__).parent / "templates"
 

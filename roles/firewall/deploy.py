@@ -1,6 +1,6 @@
 """Firewall: let Docker's bridges through firewalld or UFW (seed 001, cause 2).
 
-    from roles.firewall.deploy import configure_firewall
+    from sandbox_host.roles.firewall.deploy import configure_firewall
     configure_firewall(settings.firewall, interfaces=[...bridges...], subnets=[...docker subnets...])
 
 firewalld (running): every bridge is bound to `firewall.firewalld_zone` (default `docker`),
@@ -20,9 +20,9 @@ from pyinfra import host, logger
 from pyinfra.api import deploy
 from pyinfra.api.operation import OperationMeta
 
-from roles.firewall.facts import FirewalldState, UfwStatus
-from roles.firewall.operations import firewalld, ufw
-from roles.firewall.settings import FirewallSettings
+from sandbox_host.roles.firewall.facts import FirewalldState, UfwStatus
+from sandbox_host.roles.firewall.operations import firewalld, ufw
+from sandbox_host.roles.firewall.settings import FirewallSettings
 
 # The zone dockerd >= 20.10 creates and binds its bridges to (runtime only).
 DOCKER_ZONE = "docker"

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from roles.common.types import InterfaceName, Network, Section
+from sandbox_host.roles.common.types import InterfaceName, Network, Section
 
 
 class FirewallSettings(Section):

@@ -7,8 +7,8 @@ from pyinfra.api import StringCommand, deploy, operation
 from pyinfra.facts.deb import DebPackages
 from pyinfra.operations import apt, files
 
-from roles.gvisor.facts import RunscNetworkBug
-from roles.gvisor.settings import GvisorSettings
+from sandbox_host.roles.gvisor.facts import RunscNetworkBug
+from sandbox_host.roles.gvisor.settings import GvisorSettings
 
 KEYRING = "/etc/apt/keyrings/gvisor.asc"
 

@@ -7,7 +7,7 @@ from pyinfra.api import StringCommand, deploy, operation
 from pyinfra.facts.server import Sysctl
 from pyinfra.operations import files
 
-from roles.host_network.settings import HostNetworkSettings
+from sandbox_host.roles.host_network.settings import HostNetworkSettings
 
 IPV6_KEYS = ("net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6")
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import jinja2
 from pyinfra.api import deploy
 
-from roles.images import operations
-from roles.images.settings import ImagesSettings
+from sandbox_host.roles.images import operations
+from sandbox_host.roles.images.settings import ImagesSettings
 
 
 @deploy("Images: base image")

@@ -2,7 +2,7 @@
 
 from pydantic import Field
 
-from roles.common.types import Section
+from sandbox_host.roles.common.types import Section
 
 
 class DebootstrapBase(Section):

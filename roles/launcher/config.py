@@ -7,12 +7,31 @@ pydantic) reads plain JSON. Never holds a secret.
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
+
+from sandbox_host.roles.agent.settings import AgentSettings
+from sandbox_host.roles.egress_proxy.settings import EgressProxySettings
+from sandbox_host.roles.gvisor.settings import GvisorSettings
+from sandbox_host.roles.images.settings import ImagesSettings
+from sandbox_host.roles.launcher.settings import LauncherSettings
+from sandbox_host.roles.sandbox_network.settings import SandboxNetworkSettings
 
 
-def launcher_config(settings, uid: int, gid: int) -> dict:
-    """``settings`` is the HostConfig; uid/gid those the agent image was built with."""
-    agent, launcher, network = settings.agent, settings.launcher, settings.sandbox_network
-    use_gvisor = agent.use_gvisor and settings.gvisor.enabled
+class LauncherSections(NamedTuple):
+    """The settings sections the launcher's configuration is made from."""
+
+    launcher: LauncherSettings
+    agent: AgentSettings
+    images: ImagesSettings
+    gvisor: GvisorSettings
+    sandbox_network: SandboxNetworkSettings
+    egress_proxy: EgressProxySettings
+
+
+def launcher_config(sections: LauncherSections, uid: int, gid: int) -> dict:
+    """uid/gid: those the agent image was built with."""
+    agent, launcher, network, gvisor = sections.agent, sections.launcher, sections.sandbox_network, sections.gvisor
+    use_gvisor = agent.use_gvisor and gvisor.enabled
     return {
         "image": f"{agent.image_name}:latest",
         "build_context": f"{launcher.build_context_dir}/context.tar",
@@ -21,11 +40,11 @@ def launcher_config(settings, uid: int, gid: int) -> dict:
         "proxy": {
             "ip": network.proxy_ip,
             "port": network.proxy_port,
-            "container": launcher.proxy_container or settings.egress_proxy.container_name,
+            "container": launcher.proxy_container or sections.egress_proxy.container_name,
         },
         "proxy_log": {"decision_field": launcher.proxy_log_decision_field},
         "no_proxy": list(launcher.no_proxy),
-        "runtime": settings.gvisor.runtime_name if use_gvisor else None,
+        "runtime": gvisor.runtime_name if use_gvisor else None,
         "require_gvisor": agent.require_gvisor,
         "limits": {"memory": agent.memory, "cpus": agent.cpus, "pids": agent.pids_limit,
                    "pids_gvisor": agent.gvisor_pids_limit},

@@ -9,25 +9,25 @@ from pathlib import Path
 from pyinfra.api import deploy
 from pyinfra.operations import files
 
-from roles.agent import context
-from roles.agent.deploy import agent_ids
-from roles.launcher.config import launcher_config, render
+from sandbox_host.roles.agent import context
+from sandbox_host.roles.agent.deploy import agent_ids
+from sandbox_host.roles.launcher.config import LauncherSections, launcher_config, render
 
 SCRIPT = Path(__file__).with_name("agent_sandbox.py")
 
 
 @deploy("Launcher")
-def launcher(settings):
+def launcher(sections: LauncherSections):
     """
     Install ``agent-sandbox`` (``launcher.install_path``), its configuration
     (``launcher.config_path``: image, networks, proxy, run policy; no secrets) and a tar of the agent
     image's build context (``launcher.build_context_dir``) for ``agent-sandbox update``.
-    ``settings`` is the HostConfig. Returns the operations whose change matters.
+    Returns the operations whose change matters.
     """
-    launcher_settings = settings.launcher
+    launcher_settings = sections.launcher
     if not launcher_settings.enabled:
         return ()
-    uid, gid = agent_ids(settings.agent)
+    uid, gid = agent_ids(sections.agent)
     installed = files.put(
         name=f"agent-sandbox installed at {launcher_settings.install_path}",
         src=str(SCRIPT),
@@ -43,14 +43,14 @@ def launcher(settings):
     )
     configured = files.put(
         name=f"Launcher configuration {launcher_settings.config_path}",
-        src=io.StringIO(render(launcher_config(settings, uid, gid))),
+        src=io.StringIO(render(launcher_config(sections, uid, gid))),
         dest=launcher_settings.config_path,
         mode="644",
         user="root",
         group="root",
     )
     files.directory(name="Agent image rebuild context directory", path=launcher_settings.build_context_dir, mode="755")
-    tar = context.context_tar(context.full_context(settings.agent, settings.images, uid, gid))
+    tar = context.context_tar(context.full_context(sections.agent, sections.images, uid, gid))
     rebuild_context = files.put(
         name="Agent image rebuild context",
         src=io.BytesIO(tar),

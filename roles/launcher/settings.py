@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from roles.common.types import Section
+from sandbox_host.roles.common.types import Section
 
 _ABS_PATH = r"^/[A-Za-z0-9._/-]+$"
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"

@@ -11,9 +11,9 @@ from pyinfra.api import deploy
 from pyinfra.facts.files import Directory
 from pyinfra.operations import files, systemd
 
-from roles.common import templating
-from roles.sandbox_network import operations
-from roles.sandbox_network.settings import SandboxNetworkSettings
+from sandbox_host.roles.common import templating
+from sandbox_host.roles.sandbox_network import operations
+from sandbox_host.roles.sandbox_network.settings import SandboxNetworkSettings
 
 TEMPLATES = Path(__file__).parent / "templates"
 

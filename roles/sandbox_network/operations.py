@@ -8,7 +8,7 @@ from pyinfra import host
 from pyinfra.api import OperationError, QuoteString, StringCommand, operation
 from pyinfra.facts.docker import DockerContainers, DockerNetwork, DockerNetworks
 
-from roles.sandbox_network.facts import FilterRules, Routes
+from sandbox_host.roles.sandbox_network.facts import FilterRules, Routes
 
 BRIDGE_NAME_OPT = "com.docker.network.bridge.name"
 MTU_OPT = "com.docker.network.driver.mtu"

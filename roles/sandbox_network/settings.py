@@ -2,7 +2,7 @@
 
 from pydantic import Field
 
-from roles.common.types import InterfaceName, IPAddress, Network, Port, Section
+from sandbox_host.roles.common.types import InterfaceName, IPAddress, Network, Port, Section
 
 
 class SandboxNetworkSettings(Section):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from roles.common import config
+from sandbox_host import config
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -23,8 +23,8 @@ import pytest
 import yaml
 
 from conftest import REPO, write_file
-from roles.diagnose import rules
-from roles.egress_proxy.settings import EgressProxySettings
+from sandbox_host.diagnose import rules
+from sandbox_host.roles.egress_proxy.settings import EgressProxySettings
 
 pytestmark = pytest.mark.mutates
 
@@ -147,7 +147,7 @@ def gather(tmp_path, proxy_target=PROXY_TARGET) -> dict:
     """Gather the scenario's host with the CLI a user runs; return the report."""
     out = tmp_path / f"reports-{len(list(tmp_path.iterdir()))}"
     done = subprocess.run(
-        [sys.executable, "-m", "roles.diagnose", "gather", str(INVENTORY), "--out", str(out),
+        [sys.executable, "-m", "sandbox_host.diagnose", "gather", str(INVENTORY), "--out", str(out),
          "--probe-image", PROBE_IMAGE, "--resolve-name", PROBE_NAME, "--proxy-target", proxy_target, "--probe-timeout", "10"],
         cwd=REPO, capture_output=True, text=True,
     )
@@ -335,7 +335,7 @@ def test_non_root_user_gets_notes_not_false_findings_and_sudo_reads_everything(p
     try:
         def gather(*extra):
             out = tmp_path / f"user{len(extra)}"
-            done = subprocess.run([sys.executable, "-m", "roles.diagnose", "gather", str(inventory), "--out", str(out),
+            done = subprocess.run([sys.executable, "-m", "sandbox_host.diagnose", "gather", str(inventory), "--out", str(out),
                                    "--probe-image", PROBE_IMAGE, "--resolve-name", PROBE_NAME, "--proxy-target", PROXY_TARGET,
                                    *extra], cwd=REPO, capture_output=True, text=True)
             assert done.returncode == 0, done.stdout + done.stderr

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from roles.docker_daemon import daemon_json
+from sandbox_host.roles.docker_daemon import daemon_json
 
 from conftest import docker_json
 

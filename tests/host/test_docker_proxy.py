@@ -1,6 +1,6 @@
 """dockerd's proxy environment: the drop-in is live in systemd, or absent when unset."""
 
-from roles.docker_proxy.deploy import environment
+from sandbox_host.roles.docker_proxy.deploy import environment
 
 
 def test_dropin_matches_settings(host, settings):

@@ -32,8 +32,8 @@ from pathlib import Path
 import bypass_harness as b
 import pytest
 
-from roles.launcher import agent_sandbox
-from roles.launcher.config import launcher_config
+from sandbox_host.roles.launcher import agent_sandbox
+from sandbox_host.roles.launcher.config import launcher_config
 
 REPO = Path(__file__).resolve().parents[2]
 # Set (to anything) to run the suite in the stand-in even where the agent image exists.
@@ -176,7 +176,7 @@ def _agent_run_args(host, settings, tools: str) -> tuple[str, list[str]]:
     """The launcher's `docker run` arguments for the agent, under the scenario's runtime."""
     path = settings.launcher.config_path
     deployed = host.file(path)
-    cfg = json.loads(deployed.content_string) if deployed.exists else launcher_config(settings, 1000, 1000)
+    cfg = json.loads(deployed.content_string) if deployed.exists else launcher_config(settings.launcher_sections(), 1000, 1000)
     cfg = {**cfg, "state_volume": b.STATE_VOLUME}  # the suite's own volume, not the user's
     runtime = settings.gvisor.runtime_name if settings.gvisor.enabled else None
     user = host.run(f"docker image inspect --format '{{{{.Config.User}}}}' {shlex.quote(cfg['image'])}")

@@ -7,8 +7,8 @@ with real traffic, dockerd restarts and broken-then-repaired hosts are in test_f
 
 import pytest
 
-from roles.firewall.deploy import DOCKER_ZONE
-from roles.firewall.facts import parse_tuple
+from sandbox_host.roles.firewall.deploy import DOCKER_ZONE
+from sandbox_host.roles.firewall.facts import parse_tuple
 
 SANDBOX_HOST_COMMENT = "sandbox-host"
 

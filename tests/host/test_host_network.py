@@ -1,4 +1,4 @@
-from roles.host_network.deploy import IPV6_KEYS, wanted_sysctls
+from sandbox_host.roles.host_network.deploy import IPV6_KEYS, wanted_sysctls
 
 
 def test_sysctl_file_persists_the_settings(host, settings):

@@ -20,10 +20,10 @@ import time
 
 import pytest
 
-from roles.docker_proxy.deploy import environment
-from roles.gvisor.deploy import runtime_args
-from roles.gvisor.facts import RunscNetworkBug
-from roles.host_network.deploy import IPV6_KEYS, wanted_sysctls
+from sandbox_host.roles.docker_proxy.deploy import environment
+from sandbox_host.roles.gvisor.deploy import runtime_args
+from sandbox_host.roles.gvisor.facts import RunscNetworkBug
+from sandbox_host.roles.host_network.deploy import IPV6_KEYS, wanted_sysctls
 
 from conftest import docker_json
 

@@ -8,10 +8,10 @@ tests' own tools image.
 from pyinfra import host
 from pyinfra.api import deploy
 
-from roles.common import config
-from roles.egress_proxy.deploy import egress_proxy
-from roles.images import deploy as images
-from roles.sandbox_network.deploy import sandbox_networks
+from sandbox_host import config
+from sandbox_host.roles.egress_proxy.deploy import egress_proxy
+from sandbox_host.roles.images import deploy as images
+from sandbox_host.roles.sandbox_network.deploy import sandbox_networks
 
 # The tests' client and "outside" web server: curl and busybox (httpd), on the same base image.
 TEST_TOOLS_IMAGE = "sbxtest-tools"

@@ -32,10 +32,10 @@ IMAGE = "sandbox-agent-deploytest"
 DEPLOY = """
 from pyinfra import host
 
-from roles.agent.deploy import agent_image
-from roles.common import config
-from roles.images import deploy as images
-from roles.launcher.deploy import launcher
+from sandbox_host.roles.agent.deploy import agent_image
+from sandbox_host import config
+from sandbox_host.roles.images import deploy as images
+from sandbox_host.roles.launcher.deploy import launcher
 
 settings = config.load(host.groups)
 settings = settings.model_copy(update={{
@@ -47,7 +47,7 @@ settings = settings.model_copy(update={{
 }})
 images.base_image(settings.images)
 agent_image(settings.agent, settings.images)
-launcher(settings)
+launcher(settings.launcher_sections())
 """
 
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from roles.agent import context
-from roles.agent.settings import AgentSettings
-from roles.common import config
+from sandbox_host.roles.agent import context
+from sandbox_host.roles.agent.settings import AgentSettings
+from sandbox_host import config
 
 pytestmark = pytest.mark.host
 

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import REPO
-from roles.diagnose import rules
+from sandbox_host.diagnose import rules
 
 IMAGE = "sandbox-host-testhost-firewalld:bookworm"
 RUN_FLAGS = [
@@ -63,7 +63,7 @@ def firewalld_host():
 
 def diagnose(name, tmp_path):
     out = tmp_path / f"r{len(list(tmp_path.iterdir()))}"
-    done = subprocess.run([sys.executable, "-m", "roles.diagnose", "gather", f"@docker/{name}", "--out", str(out),
+    done = subprocess.run([sys.executable, "-m", "sandbox_host.diagnose", "gather", f"@docker/{name}", "--out", str(out),
                            "--no-container-probes"], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     (path,) = out.glob("*.json")

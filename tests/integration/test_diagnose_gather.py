@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from conftest import REPO
-from roles.diagnose import compare, rules
+from sandbox_host.diagnose import compare, rules
 
 PROBE_IMAGE = "sandbox-host-base:bookworm"
 SECTIONS = {"system", "sysctl", "network", "dns", "proxy_env", "docker", "daemon_json", "docker_unit", "iptables",
@@ -31,7 +31,7 @@ pytestmark = [
 
 def gather(inventory, out, *extra):
     done = subprocess.run(
-        [sys.executable, "-m", "roles.diagnose", "gather", inventory, "--out", str(out), "--probe-image", PROBE_IMAGE,
+        [sys.executable, "-m", "sandbox_host.diagnose", "gather", inventory, "--out", str(out), "--probe-image", PROBE_IMAGE,
          "--resolve-name", "localhost", "--proxy-target", "127.0.0.1:9", "--probe-timeout", "10", *extra],
         cwd=REPO, capture_output=True, text=True,
     )
@@ -89,7 +89,7 @@ def test_unreachable_host_is_reported_and_the_command_fails(tmp_path):
         port = probe.getsockname()[1]
     inventory = tmp_path / "inventory.py"
     inventory.write_text(f"hosts = [('127.0.0.1', {{'ssh_port': {port}, 'ssh_connect_retries': 0}})]\n")
-    done = subprocess.run([sys.executable, "-m", "roles.diagnose", "gather", str(inventory), "--out", str(tmp_path / "out")],
+    done = subprocess.run([sys.executable, "-m", "sandbox_host.diagnose", "gather", str(inventory), "--out", str(tmp_path / "out")],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert "127.0.0.1: connection failed" in done.stdout

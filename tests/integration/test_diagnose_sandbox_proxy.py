@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from conftest import REPO
-from roles.diagnose import rules
+from sandbox_host.diagnose import rules
 
 PROBE_IMAGE = "sandbox-host-base:bookworm"
 ALLOWED = "allowed.sandbox.test:443"
@@ -56,7 +56,7 @@ def internal_network():
 def probe(tmp_path, network, address, target):
     out = tmp_path / uuid.uuid4().hex[:6]
     done = subprocess.run(
-        [sys.executable, "-m", "roles.diagnose", "gather", "@local", "--out", str(out), "--probe-image", PROBE_IMAGE,
+        [sys.executable, "-m", "sandbox_host.diagnose", "gather", "@local", "--out", str(out), "--probe-image", PROBE_IMAGE,
          "--resolve-name", "localhost", "--probe-timeout", "10", "--sandbox-network", network,
          "--proxy-address", address, "--proxy-target", target],
         cwd=REPO, capture_output=True, text=True,

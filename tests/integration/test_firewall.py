@@ -64,8 +64,8 @@ busybox httpd -p 8081 -h /srv/www
 # The deploy the tests converge with: the role alone, given what deploys/sandbox_host.py passes.
 DEPLOY = """
 import json, os
-from roles.firewall.deploy import configure_firewall
-from roles.firewall.settings import FirewallSettings
+from sandbox_host.roles.firewall.deploy import configure_firewall
+from sandbox_host.roles.firewall.settings import FirewallSettings
 args = json.loads(os.environ["FIREWALL_TEST_ARGS"])
 configure_firewall(FirewallSettings(**args["settings"]), interfaces=args["interfaces"], subnets=args["subnets"])
 """

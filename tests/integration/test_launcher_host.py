@@ -23,14 +23,14 @@ from pathlib import Path
 
 import pytest
 
-from roles.agent import context
-from roles.agent.settings import AgentSettings
-from roles.common.schema import HostConfig
-from roles.egress_proxy.deploy import run_args as egress_run_args
-from roles.egress_proxy.settings import EgressProxySettings
-from roles.images import operations as image_ops
-from roles.launcher import agent_sandbox
-from roles.launcher.config import launcher_config
+from sandbox_host.roles.agent import context
+from sandbox_host.roles.agent.settings import AgentSettings
+from sandbox_host.config.schema import HostConfig
+from sandbox_host.roles.egress_proxy.deploy import run_args as egress_run_args
+from sandbox_host.roles.egress_proxy.settings import EgressProxySettings
+from sandbox_host.roles.images import operations as image_ops
+from sandbox_host.roles.launcher import agent_sandbox
+from sandbox_host.roles.launcher.config import launcher_config
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_agent_image import build_agent_image, docker, docker_usable, image_settings  # noqa: E402
@@ -106,9 +106,9 @@ def image():
 
 def squid_image(internal_subnet: str) -> str:
     """The egress proxy role's Squid image, built from its own context with the test's names."""
-    from roles.egress_proxy import squid
-    from roles.egress_proxy.settings import EgressProxySettings
-    from roles.images import deploy as images
+    from sandbox_host.roles.egress_proxy import squid
+    from sandbox_host.roles.egress_proxy.settings import EgressProxySettings
+    from sandbox_host.roles.images import deploy as images
 
     # The test's "outside" servers live in private address space, which the role refuses by default.
     proxy = EgressProxySettings(allowed_domains=["allowed.agtest"], allowed_http_ports=[8080],
@@ -169,7 +169,7 @@ def make_world(image, tmp_path_factory, proxy_kind):
                          "credentials_file": None, "gitconfig": str(tmp_path_factory.mktemp("git") / "gitconfig"),
                          "doctor": doctor},
         })
-        cfg = launcher_config(settings, 1000, 1000)
+        cfg = launcher_config(settings.launcher_sections(), 1000, 1000)
         cfg["image"] = image
         cfg["build_context"] = str(tmp_path_factory.mktemp("ctx") / "context.tar")
         cfg_file = tmp_path_factory.mktemp("cfg") / "config.json"

@@ -9,12 +9,12 @@ import pytest
 from pyinfra.api import OperationError
 from pyinfra.context import ctx_host
 
-from roles.agent import context
-from roles.agent.deploy import agent_ids
-from roles.agent.facts import UserIds
-from roles.agent.settings import AgentSettings
-from roles.common import config
-from roles.images.settings import ImagesSettings
+from sandbox_host.roles.agent import context
+from sandbox_host.roles.agent.deploy import agent_ids
+from sandbox_host.roles.agent.facts import UserIds
+from sandbox_host.roles.agent.settings import AgentSettings
+from sandbox_host import config
+from sandbox_host.roles.images.settings import ImagesSettings
 
 IMAGES = ImagesSettings(base_image="sandbox-host-base:bookworm")
 

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from roles.common import config
+from sandbox_host import config
 
 
 def write(tmp_path, name, text):

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from roles.docker_daemon import daemon_json
-from roles.docker_daemon.settings import DockerDaemonSettings
+from sandbox_host.roles.docker_daemon import daemon_json
+from sandbox_host.roles.docker_daemon.settings import DockerDaemonSettings
 
 
 def managed(**settings):

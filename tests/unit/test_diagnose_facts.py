@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from roles.diagnose import forwarding, gather, procnet
-from roles.diagnose.facts import ABSENT, docker, environment, network, probes
-from roles.firewall import facts as firewall_facts
+from sandbox_host.diagnose import forwarding, gather, procnet
+from sandbox_host.diagnose.facts import ABSENT, docker, environment, network, probes
+from sandbox_host.roles.firewall import facts as firewall_facts
 
 # /proc/net/route and /proc/net/ipv6_route as captured on this project's dev machine.
 ROUTE = """Iface	Destination	Gateway 	Flags	RefCnt	Use	Metric	Mask		MTU	Window	IRTT

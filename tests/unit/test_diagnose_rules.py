@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from roles.diagnose import compare, report, rules
-from roles.diagnose.cli import main
+from sandbox_host.diagnose import compare, report, rules
+from sandbox_host.diagnose.cli import main
 
 DOCKER_FILTER_RULES = [
     {"chain": "FORWARD", "jump": "DOCKER-USER"},
@@ -291,11 +291,11 @@ def test_explain_cli_text_and_json(tmp_path, capsys):
     ip_forward_off(r)
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(r))
-    assert main(["explain", str(path)]) == 2
+    assert main(["explain", str(path)]) == 3
     text = capsys.readouterr().out
     assert "ip_forward_disabled" in text and "sudo sysctl -w net.ipv4.ip_forward=1" in text
     assert "host_network.ip_forward: true" in text
-    assert main(["explain", str(path), "--json"]) == 2
+    assert main(["explain", str(path), "--json"]) == 3
     data = json.loads(capsys.readouterr().out)
     assert data["schema"] == report.JSON_SCHEMA
     assert data["findings"][0]["id"] == "ip_forward_disabled"
@@ -315,10 +315,10 @@ def test_compare_cli(tmp_path, capsys):
     forward_rules_flushed(broken)
     (tmp_path / "w.json").write_text(json.dumps(working))
     (tmp_path / "b.json").write_text(json.dumps(broken))
-    assert main(["compare", str(tmp_path / "b.json"), str(tmp_path / "w.json")]) == 2
+    assert main(["compare", str(tmp_path / "b.json"), str(tmp_path / "w.json")]) == 3
     out = capsys.readouterr().out
     assert out.index("forward_policy_drop_without_docker_rules") < out.index("Differences that matter")
-    assert main(["compare", str(tmp_path / "b.json"), str(tmp_path / "w.json"), "--json"]) == 2
+    assert main(["compare", str(tmp_path / "b.json"), str(tmp_path / "w.json"), "--json"]) == 3
     data = json.loads(capsys.readouterr().out)
     assert data["findings"][0]["only_on_broken"] is True
     assert data["differences"][0]["key"] == "iptables FORWARD verdict per bridge"

@@ -3,7 +3,7 @@
 import pytest
 from pyinfra.api import OperationValueError
 
-from roles.docker_daemon import daemon_json, operations
+from sandbox_host.roles.docker_daemon import daemon_json, operations
 from fakehost import run_operation
 
 PATH = "/etc/docker/daemon.json"

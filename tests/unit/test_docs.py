@@ -1,12 +1,12 @@
 """The README's settings reference is generated from the schema and every key is documented."""
 
-from roles.common import docs
-from roles.common.schema import HostConfig
+from sandbox_host.config import docs
+from sandbox_host.config.schema import HostConfig
 
 
 def test_readme_settings_reference_is_current():
     assert docs.readme_section(docs.README.read_text()) == docs.tables().strip("\n"), (
-        "run: python -m roles.common.docs --write"
+        "run: python -m sandbox_host.config.docs --write"
     )
 
 

@@ -7,10 +7,10 @@ from pyinfra.api import OperationError
 from pyinfra.facts.docker import DockerContainer, DockerImage, DockerNetwork
 
 from fakehost import run_keyed
-from roles.egress_proxy import operations as ops
-from roles.egress_proxy import squid
-from roles.egress_proxy.deploy import run_args
-from roles.egress_proxy.settings import EgressProxySettings
+from sandbox_host.roles.egress_proxy import operations as ops
+from sandbox_host.roles.egress_proxy import squid
+from sandbox_host.roles.egress_proxy.deploy import run_args
+from sandbox_host.roles.egress_proxy.settings import EgressProxySettings
 
 # Validation: each of these would change Squid's config if it reached the template.
 INJECTIONS = [

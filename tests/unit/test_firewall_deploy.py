@@ -5,8 +5,8 @@ import logging
 import pytest
 from pyinfra.context import ctx_host, ctx_state
 
-from roles.firewall import deploy as firewall_deploy
-from roles.firewall.settings import FirewallSettings
+from sandbox_host.roles.firewall import deploy as firewall_deploy
+from sandbox_host.roles.firewall.settings import FirewallSettings
 
 RUNNING = {"running": True, "default_zone": "public", "runtime": {"docker": {}}, "permanent": {"docker": {}}}
 STOPPED = {"running": False, "default_zone": None, "runtime": {}, "permanent": {}}

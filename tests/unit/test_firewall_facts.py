@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from roles.firewall.facts import DockerBridges, FirewalldState, UfwStatus, parse_tuple, parse_zones
+from sandbox_host.roles.firewall.facts import DockerBridges, FirewalldState, UfwStatus, parse_tuple, parse_zones
 
 FIXTURES = Path(__file__).parent / "fixtures" / "firewall"
 

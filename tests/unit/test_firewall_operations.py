@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pyinfra.context import ctx_host, ctx_state
 
-from roles.firewall import facts as firewall_facts
+from sandbox_host.roles.firewall import facts as firewall_facts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "firewall"
 CASES = sorted((FIXTURES / "operations").glob("*/*.json"))
@@ -47,7 +47,7 @@ def load_fact(name, value):
 def test_operation(path, caplog):
     case = json.loads(path.read_text())
     module_name, op_name = path.parent.name.split(".")
-    op = getattr(import_module(f"roles.firewall.operations.{module_name}"), op_name)
+    op = getattr(import_module(f"sandbox_host.roles.firewall.operations.{module_name}"), op_name)
     host = FakeHost({name: load_fact(name, value) for name, value in case["facts"].items()})
 
     with ctx_state.use(object()), ctx_host.use(host), caplog.at_level(logging.WARNING, logger="pyinfra"):

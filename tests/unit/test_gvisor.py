@@ -2,9 +2,9 @@
 
 import pytest
 
-from roles.gvisor.deploy import runtime_args
-from roles.gvisor.facts import RunscNetworkBug
-from roles.gvisor.settings import GvisorSettings
+from sandbox_host.roles.gvisor.deploy import runtime_args
+from sandbox_host.roles.gvisor.facts import RunscNetworkBug
+from sandbox_host.roles.gvisor.settings import GvisorSettings
 
 BOOKWORM = ["installed", "runsc version release-20221219.0", "spec: 1.0.2-dev", "rmem_visible"]
 CURRENT = ["installed", "runsc version release-20251020.0", "rmem_visible"]

@@ -3,12 +3,12 @@
 import pytest
 
 from fakehost import run_operation
-from roles.common.facts import InitSystem
-from roles.docker_engine.deploy import docker_ce_source
-from roles.docker_proxy.deploy import environment, render_dropin
-from roles.docker_proxy.settings import DockerProxySettings
-from roles.host_network import deploy as host_network
-from roles.host_network.settings import HostNetworkSettings
+from sandbox_host.roles.common.facts import InitSystem
+from sandbox_host.roles.docker_engine.deploy import docker_ce_source
+from sandbox_host.roles.docker_proxy.deploy import environment, render_dropin
+from sandbox_host.roles.docker_proxy.settings import DockerProxySettings
+from sandbox_host.roles.host_network import deploy as host_network
+from sandbox_host.roles.host_network.settings import HostNetworkSettings
 
 
 @pytest.mark.parametrize(

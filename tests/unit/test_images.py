@@ -5,7 +5,7 @@ from pyinfra.api import OperationError
 from pyinfra.facts.docker import DockerImage
 
 from fakehost import run_keyed
-from roles.images import operations as ops
+from sandbox_host.roles.images import operations as ops
 
 BASE = "sandbox-host-base:bookworm"
 BASE_ID = "sha256:" + "b" * 64

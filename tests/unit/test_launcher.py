@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from roles.common.schema import HostConfig
-from roles.launcher import agent_sandbox as sandbox
-from roles.launcher.config import launcher_config
+from sandbox_host.config.schema import HostConfig
+from sandbox_host.roles.launcher import agent_sandbox as sandbox
+from sandbox_host.roles.launcher.config import launcher_config
 
 SECRET = "sk-ant-api03-UNIT-SECRET-123"
 
 
 def cfg(**overrides) -> dict:
-    base = launcher_config(HostConfig(), 1000, 1000)
+    base = launcher_config(HostConfig().launcher_sections(), 1000, 1000)
     base.update(overrides)
     return base
 
@@ -279,14 +279,14 @@ def test_log_lines_filter_by_decision():
 
 
 def test_config_from_host_settings():
-    c = launcher_config(HostConfig.model_validate({"gvisor": {"runtime_name": "gvisor"}, "agent": {"require_gvisor": True}}),
+    c = launcher_config(HostConfig.model_validate({"gvisor": {"runtime_name": "gvisor"}, "agent": {"require_gvisor": True}}).launcher_sections(),
                         1001, 1002)
     assert c["runtime"] == "gvisor" and c["require_gvisor"] is True
     assert c["proxy"] == {"ip": "172.30.0.2", "port": 3128, "container": "sandbox-egress-proxy"}
     assert c["user"] == {"name": "agent", "home": "/home/agent", "uid": 1001, "gid": 1002}
     assert c["network"] == "sandbox-internal" and c["image"] == "sandbox-agent:latest"
-    assert launcher_config(HostConfig.model_validate({"gvisor": {"enabled": False}}), 1, 1)["runtime"] is None
-    assert launcher_config(HostConfig.model_validate({"agent": {"use_gvisor": False}}), 1, 1)["runtime"] is None
+    assert launcher_config(HostConfig.model_validate({"gvisor": {"enabled": False}}).launcher_sections(), 1, 1)["runtime"] is None
+    assert launcher_config(HostConfig.model_validate({"agent": {"use_gvisor": False}}).launcher_sections(), 1, 1)["runtime"] is None
     json.dumps(c)  # plain JSON for a stdlib-only reader
 
 

@@ -5,8 +5,8 @@ from pyinfra.api import OperationError
 from pyinfra.facts.docker import DockerContainers, DockerNetwork, DockerNetworks
 
 from fakehost import run_keyed
-from roles.sandbox_network import operations as ops
-from roles.sandbox_network.facts import FilterRules, Routes
+from sandbox_host.roles.sandbox_network import operations as ops
+from sandbox_host.roles.sandbox_network.facts import FilterRules, Routes
 
 
 def run(op, facts, **kwargs):
@@ -201,8 +201,8 @@ def test_routes_fact_parses_both_families():
 
 # The boot-time script and unit (roles/sandbox_network/templates)
 
-from roles.sandbox_network.deploy import guard_unit_name, render  # noqa: E402
-from roles.sandbox_network.settings import SandboxNetworkSettings  # noqa: E402
+from sandbox_host.roles.sandbox_network.deploy import guard_unit_name, render  # noqa: E402
+from sandbox_host.roles.sandbox_network.settings import SandboxNetworkSettings  # noqa: E402
 
 
 def test_boot_script_applies_the_same_rules_as_the_operation():

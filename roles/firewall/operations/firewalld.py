@@ -11,7 +11,7 @@ import re
 from pyinfra import host, logger
 from pyinfra.api import OperationValueError, operation
 
-from roles.firewall.facts import FirewalldState
+from sandbox_host.roles.firewall.facts import FirewalldState
 
 _ZONE = re.compile(r"^[A-Za-z0-9_-]{1,17}$")
 _INTERFACE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")

@@ -13,7 +13,7 @@ import shlex
 from pyinfra import host
 from pyinfra.api import OperationValueError, operation
 
-from roles.firewall.facts import DockerBridges, UfwStatus
+from sandbox_host.roles.firewall.facts import DockerBridges, UfwStatus
 
 # ufw's word for a policy -> the value it writes to /etc/default/ufw
 POLICIES = {"allow": "ACCEPT", "deny": "DROP", "reject": "REJECT"}

@@ -1,7 +1,7 @@
 """Load group_vars/ YAML, compose every role's settings section, validate before any host is touched.
 
 Each role owns one top-level section (``docker_daemon:``, ``firewall:`` ...) and declares it as a
-pydantic model in ``roles/<role>/settings.py``. ``HostConfig`` (roles/common/schema.py) composes
+pydantic model in ``roles/<role>/settings.py``. ``HostConfig`` (sandbox_host/config/schema.py) composes
 them. This module only knows about files: which ones apply to a host, how they merge, and how a
 validation error is turned into a message that names the file, the key and the reason.
 """
@@ -9,6 +9,7 @@ validation error is turned into a message that names the file, the key and the r
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -16,10 +17,14 @@ from typing import Any, Iterable
 import yaml
 from pydantic import ValidationError
 
+from sandbox_host.config.schema import HostConfig
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_GROUP_VARS = REPO_ROOT / "group_vars"
-# A colon-separated list of group_vars folders, layered in order (later wins). Molecule scenarios
-# put their own folder after the repo's; a site can keep its settings outside the checkout.
+# A colon-separated list of group_vars folders layered over the checkout's group_vars/, in order
+# (later wins). Molecule scenarios add their own folders; a site keeps its settings outside the
+# checkout. sudo drops this variable: `sandbox-host deploy --group-vars DIR` or
+# `sudo --preserve-env=SANDBOX_HOST_GROUP_VARS` keep it.
 GROUP_VARS_ENV = "SANDBOX_HOST_GROUP_VARS"
 
 
@@ -67,8 +72,18 @@ def _leaf_paths(value: dict, prefix: tuple) -> Iterable[tuple]:
 
 
 def group_vars_dirs() -> list[Path]:
-    value = os.environ.get(GROUP_VARS_ENV)
-    return [Path(part) for part in value.split(":") if part] if value else [DEFAULT_GROUP_VARS]
+    """The checkout's group_vars/, then every folder of GROUP_VARS_ENV (each once, first place kept)."""
+    layers = [DEFAULT_GROUP_VARS] + [Path(part) for part in os.environ.get(GROUP_VARS_ENV, "").split(":") if part]
+    seen, ordered = set(), []
+    for layer in layers:
+        key = layer.resolve()
+        if key not in seen:
+            seen.add(key)
+            ordered.append(layer)
+    for layer in ordered[1:]:
+        if not layer.is_dir():
+            raise ConfigError(f"{GROUP_VARS_ENV}: {layer}: not a directory")
+    return ordered
 
 
 def _as_dirs(directory: Path | list[Path] | None) -> list[Path]:
@@ -110,8 +125,6 @@ def load(groups: Iterable[str] = (), directory: Path | list[Path] | None = None)
 
     Per folder (see GROUP_VARS_ENV): all.yml, then each group's file.
     """
-    from roles.common.schema import HostConfig  # the schema imports every role: keep this lazy
-
     groups = list(groups)
     layered = _Layered()
     files = [d / name for d in _as_dirs(directory) for name in ["all.yml"] + [f"{g}.yml" for g in groups]]
@@ -144,3 +157,15 @@ def validate_all(directory: Path | list[Path] | None = None) -> None:
             errors.append(str(exc))
     if errors:
         raise ConfigError("\n".join(dict.fromkeys(errors)))
+
+
+def load_or_exit(groups: Iterable[str] = ()) -> HostConfig:
+    """For entry points (deploy files, the CLI): validate every group_vars file, then load this
+    host's settings; a bad value ends the process with exit code 2 and the message alone (file,
+    key, reason), no traceback, before any host is touched."""
+    try:
+        validate_all()
+        return load(groups)
+    except ConfigError as exc:
+        print(f"sandbox-host: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from roles.diagnose.findings import Finding
-from roles.diagnose.rules import not_checked
+from sandbox_host.diagnose.findings import Finding
+from sandbox_host.diagnose.rules import not_checked
 
 JSON_SCHEMA = "sandbox-host.diagnose.findings/1"
 

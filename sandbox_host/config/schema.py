@@ -6,18 +6,19 @@ import ipaddress
 
 from pydantic import Field
 
-from roles.common.types import Section, overlapping
-from roles.docker_daemon.settings import DockerDaemonSettings
-from roles.docker_engine.settings import DockerEngineSettings
-from roles.docker_proxy.settings import DockerProxySettings
-from roles.firewall.settings import FirewallSettings
-from roles.gvisor.settings import GvisorSettings
-from roles.host_network.settings import HostNetworkSettings
-from roles.sandbox_network.settings import SandboxNetworkSettings
-from roles.images.settings import ImagesSettings
-from roles.egress_proxy.settings import EgressProxySettings
-from roles.agent.settings import AgentSettings
-from roles.launcher.settings import LauncherSettings
+from sandbox_host.roles.common.types import Section, overlapping
+from sandbox_host.roles.docker_daemon.settings import DockerDaemonSettings
+from sandbox_host.roles.docker_engine.settings import DockerEngineSettings
+from sandbox_host.roles.docker_proxy.settings import DockerProxySettings
+from sandbox_host.roles.firewall.settings import FirewallSettings
+from sandbox_host.roles.gvisor.settings import GvisorSettings
+from sandbox_host.roles.host_network.settings import HostNetworkSettings
+from sandbox_host.roles.sandbox_network.settings import SandboxNetworkSettings
+from sandbox_host.roles.images.settings import ImagesSettings
+from sandbox_host.roles.egress_proxy.settings import EgressProxySettings
+from sandbox_host.roles.agent.settings import AgentSettings
+from sandbox_host.roles.launcher.config import LauncherSections
+from sandbox_host.roles.launcher.settings import LauncherSettings
 
 
 class HostConfig(Section):
@@ -32,6 +33,9 @@ class HostConfig(Section):
     egress_proxy: EgressProxySettings = Field(default_factory=EgressProxySettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     launcher: LauncherSettings = Field(default_factory=LauncherSettings)
+
+    def launcher_sections(self) -> LauncherSections:
+        return LauncherSections(self.launcher, self.agent, self.images, self.gvisor, self.sandbox_network, self.egress_proxy)
 
     def docker_networks(self) -> dict[str, str]:
         """Every subnet this config hands to Docker, by the key that sets it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pyinfra.api import FactBase
 
-from roles.diagnose.facts._util import redact_env
+from sandbox_host.diagnose.facts._util import redact_env
 
 _NAMES = ("http_proxy", "https_proxy", "no_proxy", "all_proxy")
 

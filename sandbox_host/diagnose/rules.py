@@ -1,5 +1,5 @@
 """Known causes of the agent's hangs, 60 s timeouts and ECONNRESET (seeds 000 and 001), one
-function per cause, named after it. Each reads a report (roles/diagnose/gather.py) and returns
+function per cause, named after it. Each reads a report (sandbox_host/diagnose/gather.py) and returns
 Findings (empty when the cause is absent or the report cannot tell)."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from roles.diagnose import forwarding
-from roles.diagnose.findings import Finding, ordered
+from sandbox_host.diagnose import forwarding
+from sandbox_host.diagnose.findings import Finding, ordered
 
 SEED_IPV6 = "seed 000 §1 (IPv6 connectivity timeout)"
 SEED_001 = "seed 001 §{} ({})"

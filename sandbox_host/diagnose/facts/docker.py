@@ -9,8 +9,8 @@ import shlex
 
 from pyinfra.api import FactBase
 
-from roles.diagnose.facts import ABSENT
-from roles.diagnose.facts._util import guard, is_absent, quote, redact_env
+from sandbox_host.diagnose.facts import ABSENT
+from sandbox_host.diagnose.facts._util import guard, is_absent, quote, redact_env
 
 
 class DaemonJson(FactBase):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from roles.diagnose import rules
+from sandbox_host.diagnose import rules
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ import shlex
 
 from pyinfra.api import FactBase
 
-from roles.diagnose import procnet
-from roles.diagnose.facts import ABSENT
-from roles.diagnose.facts._util import guard, is_absent, quote
+from sandbox_host.diagnose import procnet
+from sandbox_host.diagnose.facts import ABSENT
+from sandbox_host.diagnose.facts._util import guard, is_absent, quote
 
 
 def _run(image: str, network: str, shell: str, script: str, timeout: int) -> str:

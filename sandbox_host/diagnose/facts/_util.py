@@ -6,7 +6,7 @@ import re
 import shlex
 from urllib.parse import urlsplit, urlunsplit
 
-from roles.diagnose.facts import ABSENT
+from sandbox_host.diagnose.facts import ABSENT
 
 _NAME = re.compile(r"^[A-Za-z0-9._:/@+-]{1,253}$")
 

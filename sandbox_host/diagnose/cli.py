@@ -1,4 +1,4 @@
-"""Command line: gather an inventory's reports, explain one report, compare broken with working."""
+"""`sandbox-host diagnose`: gather an inventory's reports, explain one report, compare broken with working."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ import json
 import sys
 from pathlib import Path
 
+from sandbox_host import exitcodes
+
+DESCRIPTION = """Seed 001's advice as a tool. `gather` writes one JSON report per host (read-only
+facts; nothing on the host changes), `explain` names the causes it recognises in one report,
+`compare` ranks the differences between a broken and a working host's reports."""
+
 
 def _gather(args) -> int:
-    from roles.diagnose.runner import gather_inventory  # pyinfra import only when gathering
+    from sandbox_host.diagnose.runner import gather_inventory  # pyinfra import only when gathering
 
     overrides = {
         "probe_image": args.probe_image,
@@ -28,18 +34,24 @@ def _gather(args) -> int:
         ok = where.endswith(".json")
         failed += not ok
         print(f"{host}: {where}")
-    return 1 if failed else 0
+    return exitcodes.FAILED if failed else exitcodes.OK
 
 
 def _load(path: str) -> dict:
     try:
-        return json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SystemExit(f"{path}: cannot read report: {exc}")
+        data = json.loads(Path(path).read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        print(f"sandbox-host: {path}: cannot read report: {exc}", file=sys.stderr)
+        raise SystemExit(exitcodes.USAGE)
+    if not isinstance(data, dict) or not data.get("host"):
+        print(f"sandbox-host: {path}: not a diagnose report (want a JSON object from `sandbox-host diagnose gather`)",
+              file=sys.stderr)
+        raise SystemExit(exitcodes.USAGE)
+    return data
 
 
 def _explain(args) -> int:
-    from roles.diagnose import report, rules
+    from sandbox_host.diagnose import report, rules
 
     data = _load(args.report)
     findings = rules.run_rules(data)
@@ -47,11 +59,11 @@ def _explain(args) -> int:
         print(json.dumps(report.findings_json(data, findings), indent=2))
     else:
         print(report.findings_text(data, findings))
-    return 2 if findings else 0
+    return exitcodes.FOUND if findings else exitcodes.OK
 
 
 def _compare(args) -> int:
-    from roles.diagnose import compare, report
+    from sandbox_host.diagnose import compare, report
 
     broken, working = _load(args.broken), _load(args.working)
     result = compare.compare(broken, working)
@@ -59,12 +71,12 @@ def _compare(args) -> int:
         print(json.dumps(report.compare_json(result), indent=2))
     else:
         print(report.compare_text(result))
-    return 2 if result["findings"] or result["differences"] else 0
+    return exitcodes.FOUND if result["findings"] or result["differences"] else exitcodes.OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m roles.diagnose", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+def add_commands(parser: argparse.ArgumentParser, epilog: str | None = None) -> None:
+    """Add gather, explain and compare under ``parser`` (`sandbox-host diagnose`)."""
+    sub = parser.add_subparsers(dest="diagnose_command", required=True, metavar="COMMAND")
 
     gather = sub.add_parser("gather", help="diagnose every host of a pyinfra inventory, one JSON report each")
     gather.add_argument("inventory", help="anything `pyinfra INVENTORY` takes: inventories/dev.py, @local, @docker/NAME, host1,host2")
@@ -90,13 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("working")
     comp.add_argument("--json", action="store_true", help="machine-readable result")
     comp.set_defaults(func=_compare)
-    return parser
+    for command in (gather, explain, comp):
+        command.epilog = epilog
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    """`sandbox-host diagnose ARGS` (kept for `sandbox-host diagnose`)."""
+    from sandbox_host.cli import main as cli_main
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return cli_main(["diagnose", *(argv or sys.argv[1:])])

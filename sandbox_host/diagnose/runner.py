@@ -15,9 +15,9 @@ from pyinfra.api.state import StateStage
 from pyinfra.context import ctx_host, ctx_state
 from pyinfra_cli.inventory import make_inventory
 
-from roles.common import config
-from roles.diagnose.gather import gather_host, write_report
-from roles.diagnose.options import ProbeOptions, from_settings
+from sandbox_host import config
+from sandbox_host.diagnose.gather import gather_host, write_report
+from sandbox_host.diagnose.options import ProbeOptions, from_settings
 
 log = logging.getLogger("sandbox-host.diagnose")
 

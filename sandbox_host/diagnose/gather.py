@@ -1,7 +1,7 @@
 """Collect one host's diagnosis report from pyinfra facts (read-only) and write it as JSON.
 
 Two ways in, one collector (``gather_host``):
-  python -m roles.diagnose gather INVENTORY --out reports/   (pyinfra API: connect, gather, write)
+  sandbox-host diagnose gather INVENTORY --out reports/   (pyinfra API: connect, gather, write)
   pyinfra INVENTORY deploys/diagnose.py                       (pyinfra CLI: same report, per host)
 """
 
@@ -17,11 +17,11 @@ from pyinfra.facts import docker as docker_facts
 from pyinfra.facts import iptables as iptables_facts
 from pyinfra.facts import server
 
-from roles.diagnose.facts import docker as daemon_facts
-from roles.diagnose.facts import environment, network, probes
-from roles.firewall import facts as firewall_facts
-from roles.gvisor import facts as gvisor_facts
-from roles.diagnose.options import ProbeOptions
+from sandbox_host.diagnose.facts import docker as daemon_facts
+from sandbox_host.diagnose.facts import environment, network, probes
+from sandbox_host.roles.firewall import facts as firewall_facts
+from sandbox_host.roles.gvisor import facts as gvisor_facts
+from sandbox_host.diagnose.options import ProbeOptions
 
 SCHEMA = "sandbox-host.diagnose/1"
 

@@ -6,9 +6,9 @@ import json
 
 from pyinfra.api import FactBase
 
-from roles.diagnose import procnet
-from roles.diagnose.facts import ABSENT
-from roles.diagnose.facts._util import guard, is_absent, quote
+from sandbox_host.diagnose import procnet
+from sandbox_host.diagnose.facts import ABSENT
+from sandbox_host.diagnose.facts._util import guard, is_absent, quote
 
 
 class NetworkState(FactBase):

@@ -34,7 +34,7 @@ class ProbeOptions:
 
 
 def from_settings(settings, **overrides) -> ProbeOptions:
-    """Defaults taken from the host's validated group_vars (roles/common/config.py), then overrides."""
+    """Defaults taken from the host's validated group_vars (sandbox_host/config/layers.py), then overrides."""
     sandbox = settings.sandbox_network
     values = {
         "probe_image": settings.images.base_image,

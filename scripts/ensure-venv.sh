@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Make the project's venv (.venv) and install the package into it, only when the venv is missing
+# or pyproject.toml (or the extras asked for) changed since the last install: a second run needs
+# no network.
+#   scripts/ensure-venv.sh            the package
+#   scripts/ensure-venv.sh test       the package and its test extras
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+extras=${1:-}
+target=.
+[[ -n $extras ]] && target=".[$extras]"
+stamp=.venv/.sandbox-host-installed
+want="$(sha256sum pyproject.toml | cut -d' ' -f1) $target"
+
+if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  if ((EUID != 0)); then
+    echo "python3-venv is missing: sudo apt-get install python3-venv" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+fi
+[[ -x .venv/bin/python ]] || python3 -m venv .venv
+# An install with extras covers the plain one too.
+if [[ -f $stamp ]] && { [[ "$(cat "$stamp")" == "$want" ]] || [[ -z $extras && "$(cut -d' ' -f1 "$stamp")" == "${want%% *}" ]]; }; then
+  exit 0
+fi
+echo "installing sandbox-host into .venv ($target)"
+.venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
+.venv/bin/pip install -q -e "$target"
+echo "$want" >"$stamp"
