@@ -46,9 +46,12 @@ def apply_group_vars(args) -> None:
         current = [part for part in os.environ.get(config.GROUP_VARS_ENV, "").split(":") if part]
         os.environ[config.GROUP_VARS_ENV] = ":".join(current + extra)
     try:
+        layers = config.group_vars_dirs()
         config.validate_all()
     except config.ConfigError as exc:
         raise SystemExit(_usage_error(str(exc)))
+    # Say which folders apply: a layer lost on the way (sudo drops the environment) is visible.
+    print(f"sandbox-host: settings from {' + '.join(str(layer) for layer in layers)}", file=sys.stderr)
 
 
 def _usage_error(message: str) -> int:
