@@ -107,3 +107,12 @@ def test_missing_layer_folder_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv(config.GROUP_VARS_ENV, str(tmp_path / "nope"))
     with pytest.raises(config.ConfigError, match="nope: not a directory"):
         config.group_vars_dirs()
+
+
+def test_a_refused_proxy_url_is_shown_without_its_credentials(tmp_path):
+    (tmp_path / "all.yml").write_text('docker_proxy:\n  http_proxy: "ftp://alice:s3cret@proxy:3128"\n')
+    with pytest.raises(config.ConfigError) as caught:
+        config.load((), tmp_path)
+    assert "docker_proxy.http_proxy" in str(caught.value)
+    assert "s3cret" not in str(caught.value) and "alice" not in str(caught.value)
+    assert "ftp://***@proxy:3128" in str(caught.value)
