@@ -401,7 +401,7 @@ def test_update_rebuilds_the_image_under_its_content_tag(world, tmp_path):
     tar = context.context_tar(context.full_context(AgentSettings(), image_settings(), 1000, 1000))
     digest = hashlib.sha256(tar).hexdigest()
     repo = f"agtest-update-{world['run']}"
-    docker("build", "--force-rm", "--label", f"{agent_sandbox.HASH_LABEL}={digest}", "--tag", f"{repo}:latest",
+    docker("build", "--force-rm", "--label", f"org.sandbox-host.content-hash={digest}", "--tag", f"{repo}:latest",
            "--tag", f"{repo}:c-{digest[:16]}", "-", input=tar, timeout=1200)
     before = docker("image", "inspect", "--format", "{{.Id}}", f"{repo}:latest")
     (tmp_path / "context.tar").write_bytes(tar)
@@ -411,7 +411,7 @@ def test_update_rebuilds_the_image_under_its_content_tag(world, tmp_path):
         launcher(dict(world, config=str(cfg_file)), "update")
         after = {tag: docker("image", "inspect", "--format", "{{.Id}}", f"{repo}:{tag}") for tag in ("latest", f"c-{digest[:16]}")}
         assert len(set(after.values())) == 1 and before not in after.values()
-        label = docker("image", "inspect", "--format", f'{{{{index .Config.Labels "{agent_sandbox.HASH_LABEL}"}}}}', f"{repo}:latest")
+        label = docker("image", "inspect", "--format", '{{index .Config.Labels "org.sandbox-host.content-hash"}}', f"{repo}:latest")
         assert label == digest
     finally:
         docker("rmi", "--force", f"{repo}:latest", f"{repo}:c-{digest[:16]}", check=False)
