@@ -2,6 +2,8 @@
 
 import pytest
 
+from pyinfra.facts.server import Sysctl
+
 from fakehost import run_operation
 from sandbox_host.roles.common.facts import InitSystem
 from sandbox_host.roles.docker_engine.deploy import docker_ce_source
@@ -46,9 +48,10 @@ def test_sysctl_values():
 
 def test_sysctl_applied_only_when_live_values_differ():
     values = {"net.ipv4.ip_forward": 1, "net.ipv4.tcp_keepalive_time": 60}
-    same = {"Sysctl": {"net.ipv4.ip_forward": 1, "net.ipv4.tcp_keepalive_time": 60}}
+    keys = (Sysctl, ("net.ipv4.ip_forward", "net.ipv4.tcp_keepalive_time"))
+    same = {keys: {"net.ipv4.ip_forward": 1, "net.ipv4.tcp_keepalive_time": 60}}
     commands, noops = run_operation(host_network.apply_file, same, path="/etc/sysctl.d/x.conf", values=values)
     assert commands == [] and noops
-    differ = {"Sysctl": {"net.ipv4.ip_forward": 0, "net.ipv4.tcp_keepalive_time": 60}}
+    differ = {keys: {"net.ipv4.ip_forward": 0, "net.ipv4.tcp_keepalive_time": 60}}
     commands, _ = run_operation(host_network.apply_file, differ, path="/etc/sysctl.d/x.conf", values=values)
     assert commands == ["sysctl -p /etc/sysctl.d/x.conf"]
