@@ -6,23 +6,7 @@ import shlex
 
 import pytest
 
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
-
-
-def wanted_environment(proxy):
-    """Written out here, not taken from the role: each setting and the variable dockerd reads."""
-    wanted = {"HTTP_PROXY": proxy.http_proxy, "HTTPS_PROXY": proxy.https_proxy}
-    wanted = {key: value for key, value in wanted.items() if value}
-    if wanted and proxy.no_proxy:
-        wanted["NO_PROXY"] = ",".join(proxy.no_proxy)
-    return wanted
-
-
-def dockerd_environment(host):
-    pid = host.check_output("systemctl show docker --property MainPID --value")
-    assert pid not in ("", "0"), "dockerd is not running"
-    assignments = host.check_output(f"cat /proc/{pid}/environ").split("\0")
-    return dict(line.split("=", 1) for line in assignments if line.split("=", 1)[0] in PROXY_VARIABLES)
+from expected import PROXY_VARIABLES, dockerd_environment, wanted_environment
 
 
 def unit_environment(host):
