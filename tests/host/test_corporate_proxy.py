@@ -168,6 +168,8 @@ def test_without_the_dropin_pull_fails_and_works_again_with_it(host, proxy, host
         rc, changed, stderr = converge()
     assert rc == 0, stderr
     assert any("Write dockerd's proxy drop-in" in op for op in changed), changed
+    # The deploy that wrote the credentials printed none of them.
+    assert "pa$$w0rd" not in stderr and "lab%40corp" not in stderr and "lab@corp" not in stderr
 
     registry_before, _ = registry_manifest_clients()
     done = pull(host)
