@@ -13,6 +13,7 @@ import re
 import shlex
 import subprocess
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 import yaml
@@ -81,7 +82,8 @@ def squid_credentials(clients, skip=0):
     lines = container_output("docker", "exec", LAB["squid_container"], "cat", "/var/log/squid/credentials.log")
     # credentials format (squid.conf.j2): client method URL header (two words: scheme, token)
     fields = [line.split(maxsplit=3) for line in lines[skip:] if line.strip()]
-    return len(lines), [f[3] for f in fields if f[0] in clients and f[1] == "CONNECT" and f[2] == REGISTRY]
+    # (Squid may %-encode a logged header's spaces.)
+    return len(lines), [unquote(f[3]) for f in fields if f[0] in clients and f[1] == "CONNECT" and f[2] == REGISTRY]
 
 
 def registry_manifest_clients(skip=0):
