@@ -51,3 +51,10 @@ def dockerd_environment(host):
     assert pid not in ("", "0"), "dockerd is not running"
     assignments = host.check_output(f"cat /proc/{pid}/environ").split("\0")
     return dict(line.split("=", 1) for line in assignments if line.split("=", 1)[0] in PROXY_VARIABLES)
+
+
+def unit_environment(host):
+    """docker.service's Environment= assignments as systemd has them. `systemctl show` quotes
+    words the way a POSIX shell reads them ("...", with \\$ \\" \\\\ escaped): a shell unquotes them."""
+    words = host.check_output('eval "set -- $(systemctl show docker --property Environment --value)" && printf "%s\\n" "$@"')
+    return words.splitlines()

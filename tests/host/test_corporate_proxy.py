@@ -18,6 +18,8 @@ from urllib.parse import unquote
 import pytest
 import yaml
 
+from expected import unit_environment
+
 
 def _lab():
     scenario = os.environ.get("MOLECULE_SCENARIO_DIRECTORY")
@@ -104,9 +106,8 @@ def pull(host):
 def test_dockerd_has_the_exact_proxy_url(host, settings):
     assert settings.docker_proxy.http_proxy == settings.docker_proxy.https_proxy == PROXY_URL
     wanted = [f"HTTP_PROXY={PROXY_URL}", f"HTTPS_PROXY={PROXY_URL}", "NO_PROXY=localhost,127.0.0.1,::1"]
-    # systemd's view of the unit (it quotes words that need it, shell style) ...
-    shown = host.check_output("systemctl show docker --property Environment --value")
-    assert shlex.split(shown) == wanted
+    # systemd's view of the unit ...
+    assert unit_environment(host) == wanted
     # ... and the environment the running dockerd really has.
     pid = host.check_output("systemctl show docker --property MainPID --value")
     environ = host.check_output(f"cat /proc/{pid}/environ").split("\0")
