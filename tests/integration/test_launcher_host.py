@@ -262,7 +262,7 @@ def test_secret_is_nowhere_but_the_0600_file(started):
         # grep takes the key from the file, so this check's own command line does not hold it.
         script = ("for f in /proc/[0-9]*/environ; do cat $f 2>/dev/null; echo; done | tr '\\0' '\\n' | "
                   "grep -c -F -f ~/.claude/.api-key || true; for f in /proc/[0-9]*/cmdline; do cat $f 2>/dev/null; echo; done | "
-                  "grep -c -F -f ~/.claude/.api-key || true; stat -c '%a %U' ~/.claude/.api-key; cat ~/.claude/.api-key; "
+                  "grep -c -F -f ~/.claude/.api-key || true; stat -c '%a %U' ~/.claude/.api-key; cat ~/.claude/.api-key; echo; "
                   "grep -lx claude /proc/[0-9]*/comm 2>/dev/null | wc -l")
         out = docker("exec", name, "bash", "-c", script).splitlines()
     finally:
