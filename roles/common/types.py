@@ -30,7 +30,21 @@ def _network(value: str) -> str:
         raise ValueError(f"must be a CIDR network with no host bits set ({exc})") from None
 
 
+# What a URL cannot hold literally (RFC 3986): whitespace and control characters (a newline
+# would end the drop-in line and start another), quotes, backslashes; and a `%` that does not
+# start a %XX escape. dockerd (Go's net/url) refuses such a proxy URL anyway.
+_URL_REFUSED = re.compile(r'[\x00-\x20\x7f"\\<>^`{|}]|%(?![0-9A-Fa-f]{2})')
+
+
 def _proxy_url(value: str) -> str:
+    bad = _URL_REFUSED.search(str(value))
+    if bad:
+        char = bad.group()
+        shown = repr(char) if char.isprintable() and char != " " else f"U+{ord(char):04X}"
+        raise ValueError(
+            f"has {shown} at position {bad.start()}: a URL cannot contain it literally; percent-encode it"
+            " (e.g. a password's @ as %40, % as %25, \" as %22)"
+        )
     parts = urlsplit(str(value))
     if parts.scheme not in ("http", "https", "socks5") or not parts.hostname:
         raise ValueError("must be a URL with a scheme and a host, e.g. http://proxy.example.com:3128")
@@ -43,8 +57,11 @@ _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Z
 
 
 def _no_proxy_entry(value: str) -> str:
-    # NO_PROXY takes host names, .domain suffixes, IPs and CIDRs, optionally '*'.
-    text = str(value).strip()
+    # NO_PROXY takes host names, .domain suffixes, IPs and CIDRs, optionally '*'. Nothing else
+    # passes (no quotes, `$`, `%` but an IPv6 zone, backslashes or newlines).
+    text = str(value)
+    if text != text.strip():
+        raise ValueError("must not start or end with whitespace")
     if text == "*":
         return text
     for check in (_ip, _network):

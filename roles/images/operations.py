@@ -22,7 +22,12 @@ from pyinfra.facts.docker import DockerImage
 EXTRA_CA_CONTEXT_DIR = "extra-ca"
 EXTRA_CA_IMAGE_DIR = "/usr/local/share/ca-certificates/sandbox-host"
 EXTRA_CA_BUNDLE = "bundle.pem"
+# The image label holding the full content hash, and the tag made from it (``c-`` + its first 16
+# hex digits). agent-sandbox's `update` keeps both on a rebuild: it reads them from its
+# config.json, which roles/launcher/config.py fills from these constants.
 HASH_LABEL = "org.sandbox-host.content-hash"
+CONTENT_TAG_PREFIX = "c-"
+CONTENT_TAG_HEX_DIGITS = 16
 # Bump when the way contexts are prepared changes (file modes, layout): every image then rebuilds.
 RECIPE_VERSION = "2"
 _PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
@@ -55,7 +60,7 @@ def content_hash(dockerfile: str, files: dict[str, bytes], build_args: dict[str,
 
 
 def content_tag(digest: str) -> str:
-    return f"c-{digest[:16]}"
+    return f"{CONTENT_TAG_PREFIX}{digest[:CONTENT_TAG_HEX_DIGITS]}"
 
 
 def _as_bytes(files: dict[str, bytes | str] | None) -> dict[str, bytes]:

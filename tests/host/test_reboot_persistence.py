@@ -20,12 +20,11 @@ import time
 
 import pytest
 
-from sandbox_host.roles.docker_proxy.deploy import environment
 from sandbox_host.roles.gvisor.deploy import runtime_args
 from sandbox_host.roles.gvisor.facts import RunscNetworkBug
-from sandbox_host.roles.host_network.deploy import IPV6_KEYS, wanted_sysctls
 
 from conftest import docker_json
+from expected import DOCKER_DEFAULT_MTU, dockerd_environment, wanted_environment, wanted_sysctls
 
 pytestmark = pytest.mark.vm
 
@@ -79,19 +78,17 @@ def test_failed_units_after_boot(host, before_reboot):
 
 
 def test_sysctls_restored_at_boot(host, settings, before_reboot):
-    ipv6 = host.file("/proc/sys/net/ipv6").exists
-    for key, value in wanted_sysctls(settings.host_network).items():
-        if key in IPV6_KEYS and not ipv6:
-            continue
-        assert str(host.sysctl(key)) == str(value), key
+    wanted = wanted_sysctls(host, settings)
+    assert {key: str(host.sysctl(key)) for key in wanted} == {key: str(value) for key, value in wanted.items()}
     # No deploy ran since the reboot: systemd-sysctl applied them, and it succeeded.
     result = host.check_output("systemctl show systemd-sysctl --property Result --value")
     assert result == "success"
 
 
 def test_no_global_ipv6_address_after_boot(host, settings, before_reboot):
-    if settings.host_network.disable_ipv6:
-        assert host.run("ip -6 addr show scope global").stdout.strip() == ""
+    if not settings.host_network.disable_ipv6:
+        pytest.skip("host_network.disable_ipv6 is false: IPv6 addresses are the network's business")
+    assert host.run("ip -6 addr show scope global").stdout.strip() == ""
 
 
 def test_daemon_json_unchanged(host, settings, before_reboot):
@@ -108,9 +105,8 @@ def test_dockerd_started_at_boot_with_the_config(host, settings, before_reboot):
         running = info["Runtimes"][name]
         assert running["path"] == entry["path"]
         assert running.get("runtimeArgs", []) == entry.get("runtimeArgs", [])
-    if settings.docker_daemon.mtu:
-        bridge = docker_json(host, "network", "inspect", "bridge")[0]
-        assert bridge["Options"]["com.docker.network.driver.mtu"] == str(settings.docker_daemon.mtu)
+    bridge = docker_json(host, "network", "inspect", "bridge")[0]
+    assert bridge["Options"]["com.docker.network.driver.mtu"] == str(settings.docker_daemon.mtu or DOCKER_DEFAULT_MTU)
 
 
 def test_runsc_args_are_what_this_kernel_needs(host, settings, before_reboot):
@@ -134,16 +130,12 @@ def test_runsc_container_runs_after_boot(host, settings, before_reboot):
 
 
 def test_proxy_dropin_survives_and_is_live(host, settings, before_reboot):
-    env = environment(settings.docker_proxy)
+    wanted = wanted_environment(settings.docker_proxy)
     dropin = host.file(settings.docker_proxy.dropin_path)
-    if not env:
-        assert not dropin.exists
-        return
-    assert dropin.content_string == before_reboot["dropin"]
-    pid = host.check_output("systemctl show docker --property MainPID --value")
-    environ = host.check_output(f"tr '\\0' '\\n' < /proc/{pid}/environ").splitlines()
-    for key, value in env.items():
-        assert f"{key}={value}" in environ
+    # Present (and unchanged) exactly when a proxy is set; dockerd has exactly its values.
+    assert (dropin.content_string if dropin.exists else None) == before_reboot["dropin"]
+    assert dropin.exists is bool(wanted)
+    assert dockerd_environment(host) == wanted
 
 
 def test_input_guard_restored_at_boot(host, settings, before_reboot):
