@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 
 from sandbox_host import config
+from sandbox_host.roles.docker_daemon import path_mtu
+from sandbox_host.roles.docker_daemon.facts import LinksAndRoutes
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -59,6 +61,18 @@ def docker_json(host, *args):
     """Run a docker CLI command that prints JSON on the host and parse it."""
     out = host.check_output("docker " + " ".join(args))
     return json.loads(out)
+
+
+def expected_mtu(host, settings) -> int | None:
+    """The MTU the deploy gives docker0 and the sandbox networks here: docker_daemon.mtu, or
+    with auto the path MTU found from the host's links and routes (roles/docker_daemon/path_mtu)."""
+    if settings.docker_daemon.mtu != "auto":
+        return settings.docker_daemon.mtu
+    fact = LinksAndRoutes()
+    sandbox = settings.sandbox_network
+    found = path_mtu.find(**fact.process(host.check_output(fact.command()).splitlines()),
+                          exclude=(sandbox.internal_bridge, sandbox.egress_bridge))
+    return found.mtu
 
 
 def write_file(host, path, text):

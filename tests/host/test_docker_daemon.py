@@ -6,7 +6,7 @@ import pytest
 
 from sandbox_host.roles.docker_daemon import daemon_json
 
-from conftest import docker_json
+from conftest import docker_json, expected_mtu
 
 
 def read_daemon_json(host, settings):
@@ -20,7 +20,7 @@ def test_daemon_json_is_root_owned_0644(host, settings):
 
 def test_daemon_json_has_every_managed_key(host, settings):
     on_host = read_daemon_json(host, settings)
-    managed = daemon_json.managed_options(settings.docker_daemon)
+    managed = daemon_json.managed_options(settings.docker_daemon, detected_mtu=expected_mtu(host, settings))
     for key, value in managed.items():
         if key in daemon_json.MERGED_MAPPINGS:
             assert value.items() <= on_host[key].items(), key
@@ -51,9 +51,10 @@ def test_containers_get_the_configured_dns_and_mtu(host, settings):
     resolv = host.check_output(f"docker run --rm {image} cat /etc/resolv.conf")
     for server in settings.docker_daemon.dns:
         assert f"nameserver {server}" in resolv
-    if settings.docker_daemon.mtu:
+    wanted = expected_mtu(host, settings)
+    if wanted:
         mtu = host.check_output(f"docker run --rm {image} cat /sys/class/net/eth0/mtu")
-        assert int(mtu) == settings.docker_daemon.mtu
+        assert int(mtu) == wanted
 
 
 def test_containers_run_with_no_new_privileges(host, settings):
@@ -67,9 +68,10 @@ def test_containers_run_with_no_new_privileges(host, settings):
 def test_default_bridge_mtu(host, settings):
     # docker0 itself keeps the MTU it was created with until a container's veth joins; what
     # dockerd hands containers is the network's driver option.
-    if settings.docker_daemon.mtu:
+    wanted = expected_mtu(host, settings)
+    if wanted:
         bridge = docker_json(host, "network", "inspect", "bridge")[0]
-        assert bridge["Options"]["com.docker.network.driver.mtu"] == str(settings.docker_daemon.mtu)
+        assert bridge["Options"]["com.docker.network.driver.mtu"] == str(wanted)
 
 
 def test_default_bridge_has_no_ipv6(host, settings):
