@@ -56,6 +56,8 @@ daemon_config = docker_daemon(
 daemon_proxy = docker_proxy(settings.docker_proxy, init)
 restart_if_changed(settings.docker_daemon, init, daemon_config, daemon_proxy)
 
+proxy = settings.docker_proxy
+images.build_proxy(settings.images, proxy.http_proxy, proxy.https_proxy, proxy.no_proxy)
 base_image = images.base_image(settings.images)
 
 if settings.gvisor.enabled:
