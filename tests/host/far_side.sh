@@ -29,24 +29,24 @@ up)
     ip link set net-far-s netns "$srv"
     # The small link: both of its ends at 1280.
     ip link set net-far-h mtu 1280 up
-    ip addr add 10.213.0.1/30 dev net-far-h
+    ip addr add 10.231.0.1/30 dev net-far-h
     in_rtr ip link set lo up
     in_rtr ip link set net-far-r1 mtu 1280 up
-    in_rtr ip addr add 10.213.0.2/30 dev net-far-r1
+    in_rtr ip addr add 10.231.0.2/30 dev net-far-r1
     in_rtr ip link set net-far-r2 mtu 1500 up
-    in_rtr ip addr add 10.213.1.1/24 dev net-far-r2
+    in_rtr ip addr add 10.231.1.1/24 dev net-far-r2
     in_rtr sysctl -qw net.ipv4.ip_forward=1
     # The black hole: no "fragmentation needed" goes back to the sender.
     in_rtr iptables -w -A OUTPUT -p icmp --icmp-type fragmentation-needed -j DROP
     in_srv ip link set lo up
     in_srv ip link set net-far-s mtu 1500 up
-    in_srv ip addr add 10.213.1.2/24 dev net-far-s
-    in_srv ip route add default via 10.213.1.1
+    in_srv ip addr add 10.231.1.2/24 dev net-far-s
+    in_srv ip route add default via 10.231.1.1
     # Linux's own black-hole detection off (its default), so only clamping can rescue the flow.
     in_srv sysctl -qw net.ipv4.tcp_mtu_probing=0
-    ip route add 10.213.1.0/24 via 10.213.0.2 dev net-far-h
+    ip route add 10.231.1.0/24 via 10.231.0.2 dev net-far-h
     # Bounded: the server exits on its own after 15 minutes even if `down` never runs.
-    setsid ip netns exec "$srv" timeout 900 python3 "$server_py" 10.213.1.2 8080 "$size" \
+    setsid ip netns exec "$srv" timeout 900 python3 "$server_py" 10.231.1.2 8080 "$size" \
         </dev/null >/dev/null 2>&1 &
     echo $! >/run/net-far-server.pid
     for _ in $(seq 50); do
@@ -64,7 +64,7 @@ down)
     for ns in "$srv" "$rtr"; do
         ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
     done
-    ip route del 10.213.1.0/24 2>/dev/null || true
+    ip route del 10.231.1.0/24 2>/dev/null || true
     ip link del net-far-h 2>/dev/null || true
     ip netns del "$srv" 2>/dev/null || true
     ip netns del "$rtr" 2>/dev/null || true

@@ -25,7 +25,7 @@ from conftest import docker_json, write_file
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / ".cache" / "test-results" / "path_mtu.json"
-SERVER = "10.213.1.2"
+SERVER = "10.231.1.2"
 SIZE = 4 * 1024 * 1024
 # Bounded: a clamped 4 MiB download takes about a second here; a black-holed one never ends.
 HANG_AFTER = 20
