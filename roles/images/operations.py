@@ -179,6 +179,23 @@ def proxy_args_declared(dockerfile: str) -> list[str]:
     return found
 
 
+def build_command(tagged: str, digest: str, args: dict[str, str], workdir: str, proxy_env: str | None) -> list:
+    """`docker build` of ``workdir`` as StringCommand parts; with ``proxy_env`` it first reads
+    that file and hands its proxy variables over by name (``--build-arg NAME`` without a value
+    takes it from the environment): the values travel from a root-only file to dockerd, never
+    through a command line or pyinfra's output."""
+    # No legacy-only flags (--force-rm ...): on docker-ce hosts `docker build` is BuildKit (buildx).
+    command: list = ["docker build -t", QuoteString(tagged), "--label", QuoteString(f"{HASH_LABEL}={digest}")]
+    for key in sorted(args):
+        command += ["--build-arg", QuoteString(f"{key}={args[key]}")]
+    prefix: list = []
+    if proxy_env:
+        prefix = ["if [ -r", QuoteString(proxy_env), "]; then set -a; .", QuoteString(proxy_env), "; set +a; fi;"]
+        for key in PROXY_BUILD_ARGS:
+            command += ["--build-arg", key]
+    return [*prefix, *command, QuoteString(workdir)]
+
+
 @operation()
 def build(
     image: str,
@@ -249,19 +266,8 @@ def build(
     # 0644 (dirs 0755): executables get their mode in the Dockerfile (RUN chmod).
     yield StringCommand("find", QuoteString(workdir), "-mindepth 1 -exec chmod u=rwX,go=rX {} +")
 
-    # No legacy-only flags (--force-rm ...): on docker-ce hosts `docker build` is BuildKit (buildx).
-    build_cmd: list = ["docker build -t", QuoteString(tagged), "--label", QuoteString(f"{HASH_LABEL}={digest}")]
-    for key in sorted(args):
-        build_cmd += ["--build-arg", QuoteString(f"{key}={args[key]}")]
-    prefix: list = []
-    if proxy_env:
-        # `--build-arg NAME` without a value takes it from the environment: the values travel
-        # from a root-only file to dockerd, never through a command line or pyinfra's output.
-        prefix = ["if [ -r", QuoteString(proxy_env), "]; then set -a; .", QuoteString(proxy_env), "; set +a; fi;"]
-        for key in PROXY_BUILD_ARGS:
-            build_cmd += ["--build-arg", key]
-    build_cmd += [QuoteString(workdir)]
     # The context folder goes whether the build worked or not; the build's status is kept.
-    yield StringCommand(*prefix, *build_cmd, "; status=$?; rm -rf", QuoteString(workdir), "; exit $status")
+    yield StringCommand(*build_command(tagged, digest, args, workdir, proxy_env),
+                        "; status=$?; rm -rf", QuoteString(workdir), "; exit $status")
     if wanted_alias:
         yield StringCommand("docker tag", QuoteString(tagged), QuoteString(wanted_alias))
