@@ -164,6 +164,7 @@ def base_image(image: str, archive: str | None = None, debootstrap: dict | None 
 # Docker's predefined build args: usable in RUN without an ARG line, and then left out of the
 # image's history and config (docs.docker.com "Predefined ARGs"; checked on 20.10's legacy builder
 # by tests/host/test_build_proxy.py).
+PROXY_HOSTS_VAR = "SANDBOX_HOST_BUILD_HOSTS"
 PROXY_BUILD_ARGS = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 
 
@@ -190,9 +191,13 @@ def build_command(tagged: str, digest: str, args: dict[str, str], workdir: str, 
         command += ["--build-arg", QuoteString(f"{key}={args[key]}")]
     prefix: list = []
     if proxy_env:
-        prefix = ["if [ -r", QuoteString(proxy_env), "]; then set -a; .", QuoteString(proxy_env), "; set +a; fi;"]
+        # The file may also name the proxy's address (PROXY_HOSTS_VAR, "name:ip ..."): build
+        # containers do not see the host's /etc/hosts, where a corporate proxy's name often is.
+        prefix = ["set --; if [ -r", QuoteString(proxy_env), "]; then set -a; .", QuoteString(proxy_env),
+                  f"; set +a; for h in ${{{PROXY_HOSTS_VAR}:-}}; do set -- \"$@\" --add-host \"$h\"; done; fi;"]
         for key in PROXY_BUILD_ARGS:
             command += ["--build-arg", key]
+        command += ['"$@"']
     return [*prefix, *command, QuoteString(workdir)]
 
 

@@ -6,7 +6,9 @@ import pytest
 from pyinfra.api import OperationError
 from pyinfra.facts.docker import DockerImage
 
-from fakehost import run_keyed
+from fakehost import KeyedFakeHost, _State, run_keyed
+from pyinfra.context import ctx_host, ctx_state
+from sandbox_host.roles.images.facts import ResolvedV4
 from sandbox_host.roles.images import deploy as images
 from sandbox_host.roles.images import operations as ops
 from sandbox_host.roles.launcher import agent_sandbox
@@ -32,9 +34,11 @@ def test_build_reads_the_file_and_names_the_args_without_values():
     commands, _ = run_keyed(ops.build, {(DockerImage, BASE): [{"Id": "sha256:" + "b" * 64}]},
                             proxy_env="/etc/sandbox-host/build-proxy.env", **BUILD)
     build = next(c for c in commands if isinstance(c, str) and "docker build" in c)
-    assert build.startswith("if [ -r /etc/sandbox-host/build-proxy.env ]; then set -a; . /etc/sandbox-host/build-proxy.env ; set +a; fi;")
+    assert build.startswith("set --; if [ -r /etc/sandbox-host/build-proxy.env ]; then set -a; . /etc/sandbox-host/build-proxy.env ; "
+                            'set +a; for h in ${SANDBOX_HOST_BUILD_HOSTS:-}; do set -- "$@" --add-host "$h"; done; fi;')
     for key in ops.PROXY_BUILD_ARGS:
         assert f"--build-arg {key} " in build
+    assert '--build-arg no_proxy "$@" /var/tmp/' in build
     assert "=" not in build.split("docker build", 1)[1].split("--label", 1)[0]
 
 
@@ -57,3 +61,15 @@ def test_launcher_update_reads_the_same_file(tmp_path):
     assert agent_sandbox.build_proxy(str(env)) == {
         "HTTP_PROXY": SECRET_URL, "http_proxy": SECRET_URL, "NO_PROXY": "localhost", "no_proxy": "localhost"}
     assert agent_sandbox.build_proxy(str(tmp_path / "absent")) == {}
+
+
+def test_proxy_names_the_host_resolves_become_add_hosts():
+    host = KeyedFakeHost({(ResolvedV4, "proxy.corp.test"): "10.213.2.20"})
+    with ctx_state.use(_State()), ctx_host.use(host):
+        found = images.proxy_hosts("http://proxy.corp.test:3128", "http://10.0.0.9:3128", "http://unknown.test:1", None)
+    assert found == {"proxy.corp.test": "10.213.2.20"}
+
+
+def test_resolved_fact_takes_the_first_address():
+    assert ResolvedV4().process(["10.213.2.20     STREAM proxy.corp.test"]) == "10.213.2.20"
+    assert ResolvedV4().process([]) is None
