@@ -10,6 +10,7 @@ image, nothing fetched: the proxy URL points at a closed loopback port).
 import shlex
 
 import pytest
+from pyinfra.api import StringCommand
 
 from sandbox_host.roles.images import deploy as images
 from sandbox_host.roles.images import operations as ops
@@ -33,7 +34,7 @@ def built(host, settings):
                f'FROM {base}\nRUN echo "saw proxy: ${{HTTP_PROXY:+yes}} ${{https_proxy:+yes}} ${{no_proxy:-none}}" > /seen\n')
     write_file(host, ENV_FILE, images.render_proxy_env(images.build_proxy_values(PROXY, PROXY, ["localhost"])))
     command = ops.build_command(IMAGE, "0" * 64, {}, CONTEXT, ENV_FILE)
-    text = " ".join(str(part) for part in command)
+    text = StringCommand(*command).get_raw_value()  # as pyinfra runs it
     assert SECRET not in text, "the secret is on the build's command line"
     done = host.run(f"sh -c {shlex.quote(text)}")
     assert done.rc == 0, done.stderr
@@ -57,7 +58,8 @@ def test_the_image_keeps_no_proxy_value(host, built, what):
 
 def test_the_saved_image_has_no_proxy_value(host, built):
     """Every byte of every layer and the config (docker save is uncompressed)."""
-    count = host.check_output(f"docker save {IMAGE} | grep -a -c -e {SECRET} -e 127.0.0.1:9 || true")
+    # The password only: the proxy's address alone matches innocent bytes (apt's "127.0.0.1:9050").
+    count = host.check_output(f"docker save {IMAGE} | grep -a -c -e {SECRET} || true")
     assert count == "0"
 
 
