@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from sandbox_host import config
+from sandbox_host.config.layers import DEFAULT_GROUP_VARS
 from sandbox_host.roles.docker_daemon import path_mtu
 from sandbox_host.roles.docker_daemon.facts import LinksAndRoutes
 
@@ -45,7 +46,7 @@ def converge():
     def run(deploy="deploys/sandbox_host.py", extra_group_vars=None):
         env = dict(os.environ)
         if extra_group_vars:  # a folder layered over the scenario's group_vars
-            dirs = env.get(config.GROUP_VARS_ENV, str(config.DEFAULT_GROUP_VARS))
+            dirs = env.get(config.GROUP_VARS_ENV, str(DEFAULT_GROUP_VARS))
             env[config.GROUP_VARS_ENV] = f"{dirs}:{extra_group_vars}"
         done = subprocess.run(
             [sys.executable, str(REPO / "molecule/shared/pyinfra_run.py"), deploy],
