@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
+from pydantic_core import PydanticCustomError
 
 
 class Section(BaseModel):
@@ -80,12 +81,27 @@ def _interface(value: str) -> str:
     return value
 
 
+def _mtu_setting(value):
+    # One message per mistake (a plain union would report one per member).
+    if value is None or value == "auto":
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("mtu_setting", "must be auto, null or an MTU in bytes (68-65535)")
+    if value < 68:
+        raise PydanticCustomError("greater_than_equal", "Input should be greater than or equal to 68")
+    if value > 65535:
+        raise PydanticCustomError("less_than_equal", "Input should be less than or equal to 65535")
+    return value
+
+
 IPAddress = Annotated[str, AfterValidator(_ip)]
 Network = Annotated[str, AfterValidator(_network)]
 ProxyUrl = Annotated[str, AfterValidator(_proxy_url)]
 NoProxyEntry = Annotated[str, AfterValidator(_no_proxy_entry)]
 InterfaceName = Annotated[str, AfterValidator(_interface)]
 Mtu = Annotated[int, Field(ge=68, le=65535)]
+# "auto": found on the host at each deploy; None: not managed.
+MtuSetting = Annotated[int | Literal["auto"] | None, PlainValidator(_mtu_setting)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 HostName = Annotated[str, Field(pattern=_HOSTNAME.pattern)]
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -178,10 +179,10 @@ class Docker:
     def out(self, args: list[str], **kwargs) -> str:
         return self.run(args, **kwargs).stdout.decode(errors="replace").strip()
 
-    def interactive(self, args: list[str], stdin=None) -> int:
+    def interactive(self, args: list[str], stdin=None, extra_env: dict | None = None) -> int:
         """A command attached to this terminal (or reading ``stdin``); returns its exit code."""
         try:
-            return subprocess.call([self.binary, *args], env=docker_env(), stdin=stdin)
+            return subprocess.call([self.binary, *args], env={**docker_env(), **(extra_env or {})}, stdin=stdin)
         except FileNotFoundError:
             raise LauncherError("the docker command is not installed (or not on PATH)") from None
 
@@ -388,6 +389,28 @@ def tty_flags() -> list[str]:
 # --- image build (update / --rebuild) --------------------------------------------------------------
 
 
+PROXY_BUILD_ARGS = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+
+
+def build_proxy(path: str | None) -> dict[str, str]:
+    """The proxy variables of the deploy's build-proxy file (KEY='value' lines, shell-quoted).
+    Empty when there is none; a file this user cannot read is named (it is root-only)."""
+    if not path or not Path(path).exists():
+        return {}
+    try:
+        text = Path(path).read_text()
+    except PermissionError:
+        print(f"cannot read {path} (root only): the build runs without the host's proxy; run as root",
+              file=sys.stderr)
+        return {}
+    values = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key in PROXY_BUILD_ARGS:
+            values[key] = shlex.split(value)[0] if value else ""
+    return values
+
+
 def rebuild(docker: Docker, cfg: dict) -> None:
     """Rebuild the agent image from the context the deploy left on the host (a tar), without
     cache: the pinned agent and Node are fetched again and Debian's packages are current. The
@@ -402,9 +425,14 @@ def rebuild(docker: Docker, cfg: dict) -> None:
     tags = ["--tag", cfg["image"]]
     if digest and digest != "<no value>":
         tags += ["--tag", f"{repo}:{content_tag(cfg, digest)}", "--label", f"{label}={digest}"]
+    # Docker's predefined proxy args, valued from the environment (`--build-arg NAME`): RUN steps
+    # see them, the image's history does not, and they are on no command line.
+    proxy = build_proxy(cfg.get("build_proxy_env"))
+    proxy_args = [arg for key in sorted(proxy) for arg in ("--build-arg", key)]
     print(f"rebuilding {cfg['image']} from {context} (no cache)", file=sys.stderr)
     with context.open("rb") as tar:
-        status = docker.interactive(["build", "--no-cache", "--force-rm", *tags, "-"], stdin=tar)
+        status = docker.interactive(["build", "--no-cache", "--force-rm", *tags, *proxy_args, "-"], stdin=tar,
+                                    extra_env=proxy)
     if status != 0:
         raise LauncherError(f"the image build failed (exit {status})")
 

@@ -44,6 +44,8 @@ def launcher_config(sections: LauncherSections, uid: int, gid: int) -> dict:
         "image_naming": {"hash_label": HASH_LABEL, "tag_prefix": CONTENT_TAG_PREFIX,
                          "tag_hex_digits": CONTENT_TAG_HEX_DIGITS},
         "build_context": f"{launcher.build_context_dir}/context.tar",
+        # A root-only file of proxy variables for builds (roles/images); the path, never the values.
+        "build_proxy_env": sections.images.build_proxy_env,
         "container_name": launcher.container_name,
         "network": network.internal_network,
         "proxy": {

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from sandbox_host import config
+from sandbox_host.config.layers import DEFAULT_GROUP_VARS
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -22,14 +22,25 @@ def wanted_sysctls(host, settings):
     return {**values, **s.extra}
 
 
-def wanted_daemon_keys(d):
-    """daemon.json keys and values the settings ``d`` (docker_daemon) ask for."""
+def expected_mtu(host, settings) -> int:
+    """The MTU docker0 and the sandbox networks get: docker_daemon.mtu; with ``auto`` the MTU of
+    the test host's default-route interface (test hosts have no tunnel), read here without the
+    detection code under test; unmanaged: Docker's default."""
+    mtu = settings.docker_daemon.mtu
+    if mtu == "auto":
+        device = host.check_output("ip -4 route show default").split(" dev ", 1)[1].split()[0]
+        return int(host.check_output(f"cat /sys/class/net/{device}/mtu"))
+    return mtu or DOCKER_DEFAULT_MTU
+
+
+def wanted_daemon_keys(d, mtu: int):
+    """daemon.json keys and values the settings ``d`` (docker_daemon) ask for; ``mtu``: expected_mtu."""
     keys = {"ipv6": d.ipv6, "log-driver": d.log_driver, "live-restore": d.live_restore,
             "userland-proxy": d.userland_proxy, "no-new-privileges": d.no_new_privileges, "icc": d.icc}
     if d.dns:
         keys["dns"] = list(d.dns)
     if d.mtu is not None:
-        keys["mtu"] = d.mtu
+        keys["mtu"] = mtu
     if d.fixed_cidr:
         keys["fixed-cidr"] = d.fixed_cidr
     if d.default_address_pools:

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from conftest import docker_json
-from expected import DOCKER_DEFAULT_MTU, wanted_daemon_keys as wanted_keys
+from expected import expected_mtu, wanted_daemon_keys as wanted_keys
 
 
 def read_daemon_json(host, settings):
@@ -21,7 +21,8 @@ def test_daemon_json_is_root_owned_0644(host, settings):
 def test_daemon_json_has_every_managed_key(host, settings):
     d = settings.docker_daemon
     on_host = read_daemon_json(host, settings)
-    assert {key: on_host.get(key) for key in wanted_keys(d)} == wanted_keys(d)
+    wanted = wanted_keys(d, expected_mtu(host, settings))
+    assert {key: on_host.get(key) for key in wanted} == wanted
     if d.log_driver in ("json-file", "local"):
         # Merged entry by entry: the host's other log options survive.
         assert on_host["log-opts"]["max-size"] == d.log_max_size
@@ -62,7 +63,7 @@ def test_containers_get_the_configured_dns(host, settings):
 
 def test_containers_get_the_configured_mtu(host, settings):
     mtu = host.check_output(f"docker run --rm {base_image(host, settings)} cat /sys/class/net/eth0/mtu")
-    assert int(mtu) == (settings.docker_daemon.mtu or DOCKER_DEFAULT_MTU)
+    assert int(mtu) == expected_mtu(host, settings)
 
 
 def test_containers_run_with_no_new_privileges(host, settings):
@@ -75,7 +76,7 @@ def test_default_bridge_mtu(host, settings):
     # docker0 itself keeps the MTU it was created with until a container's veth joins; what
     # dockerd hands containers is the network's driver option.
     bridge = docker_json(host, "network", "inspect", "bridge")[0]
-    assert bridge["Options"]["com.docker.network.driver.mtu"] == str(settings.docker_daemon.mtu or DOCKER_DEFAULT_MTU)
+    assert bridge["Options"]["com.docker.network.driver.mtu"] == str(expected_mtu(host, settings))
 
 
 def test_default_bridge_ipv6_as_configured(host, settings):

@@ -7,7 +7,8 @@ Runs in the `vm` Molecule scenario (a QEMU VM with its own kernel and systemd as
 The module reboots the host once, then checks that the kernel settings came back from
 /etc/sysctl.d (systemd-sysctl, at boot), that dockerd started at boot with the same daemon.json,
 the proxy drop-in and the runsc runtime, that the sandbox's INPUT guard is back in the root
-namespace's iptables (its boot unit), that the egress proxy container runs again, and that a
+namespace's iptables (its boot unit), that the MSS clamping chain is back in mangle (its own
+boot unit), that the egress proxy container runs again, and that a
 second converge finds nothing to do. It only reboots when SANDBOX_HOST_TEST_REBOOT=1 (set by
 molecule/vm/molecule.yml), so it never reboots a container test host or a real machine checked
 with --hosts.
@@ -24,7 +25,7 @@ from sandbox_host.roles.gvisor.deploy import runtime_args
 from sandbox_host.roles.gvisor.facts import RunscNetworkBug
 
 from conftest import docker_json
-from expected import DOCKER_DEFAULT_MTU, dockerd_environment, wanted_environment, wanted_sysctls
+from expected import expected_mtu, dockerd_environment, wanted_environment, wanted_sysctls
 
 pytestmark = pytest.mark.vm
 
@@ -106,7 +107,7 @@ def test_dockerd_started_at_boot_with_the_config(host, settings, before_reboot):
         assert running["path"] == entry["path"]
         assert running.get("runtimeArgs", []) == entry.get("runtimeArgs", [])
     bridge = docker_json(host, "network", "inspect", "bridge")[0]
-    assert bridge["Options"]["com.docker.network.driver.mtu"] == str(settings.docker_daemon.mtu or DOCKER_DEFAULT_MTU)
+    assert bridge["Options"]["com.docker.network.driver.mtu"] == str(expected_mtu(host, settings))
 
 
 def test_runsc_args_are_what_this_kernel_needs(host, settings, before_reboot):
@@ -151,6 +152,18 @@ def test_input_guard_restored_at_boot(host, settings, before_reboot):
         assert f"-A {sandbox.guard_chain} -j DROP" in rules, (tool, rules)
     for network in (sandbox.internal_network, sandbox.egress_network):
         assert host.run(f"docker network inspect {network}").rc == 0, network
+
+
+def test_mss_clamping_restored_at_boot(host, settings, before_reboot):
+    """The MSS clamping chain is back in mangle FORWARD, from its boot unit."""
+    net = settings.host_network
+    if net.mss_clamping == "off":
+        pytest.skip("host_network.mss_clamping is off in this scenario")
+    unit = posixpath.basename(net.mss_script) + ".service"
+    assert host.check_output(f"systemctl show {unit} --property Result --value") == "success"
+    rules = host.check_output("iptables -w -t mangle -S").splitlines()
+    assert f"-A FORWARD -j {net.mss_chain}" in rules, rules
+    assert any(r.startswith(f"-A {net.mss_chain} -i docker0 ") for r in rules), rules
 
 
 def test_egress_proxy_back_after_boot(host, settings, before_reboot):
