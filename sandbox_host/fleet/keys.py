@@ -88,7 +88,9 @@ def daemon_json_differences(current_text: str | None, managed: dict) -> list[str
     keys = []
     for name in sorted(managed):
         if current.get(name) != merged.get(name):
-            keys.append(DAEMON_JSON_KEYS.get(name, f"docker_daemon.extra.{name}") + f" ({name})")
+            have = json.dumps(current[name]) if name in current else "absent"
+            keys.append(DAEMON_JSON_KEYS.get(name, f"docker_daemon.extra.{name}")
+                        + f" ({name}: {have} != {json.dumps(merged.get(name))})")
     return keys
 
 

@@ -49,10 +49,10 @@ def test_keys_name_the_right_setting():
 def test_daemon_json_differences_name_only_the_changed_key():
     managed = {"mtu": 1400, "icc": False, "log-opts": {"max-size": "10m"}}
     current = json.dumps({"mtu": 1500, "icc": False, "log-opts": {"max-size": "10m", "other": "x"}, "debug": True})
-    assert keys.daemon_json_differences(current, managed) == ["docker_daemon.mtu (mtu)"]
+    assert keys.daemon_json_differences(current, managed) == ["docker_daemon.mtu (mtu: 1500 != 1400)"]
     assert keys.daemon_json_differences(current.replace("1500", "1400"), managed) == []
     assert keys.daemon_json_differences("{not json", managed) == ["docker_daemon.path (not valid JSON on the host)"]
-    assert keys.daemon_json_differences(None, {"x-extra": 1}) == ["docker_daemon.extra.x-extra (x-extra)"]
+    assert keys.daemon_json_differences(None, {"x-extra": 1}) == ["docker_daemon.extra.x-extra (x-extra: absent != 1)"]
 
 
 def test_sysctl_differences():
