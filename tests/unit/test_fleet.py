@@ -129,3 +129,18 @@ def test_reports_are_checked_on_both_sides():
         output.read(json.dumps({"schema": "sandbox-host.drift/0"}))
     with pytest.raises(output.ReportError):
         output.check_rollout({"schema": output.ROLLOUT_SCHEMA, "hosts": [{"name": "h", "status": "maybe"}]})
+
+
+def test_nodelay_is_set_on_the_ssh_socket_only():
+    import socket
+    from types import SimpleNamespace
+
+    from sandbox_host.fleet.plan import set_nodelay
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        transport = SimpleNamespace(sock=sock)
+        host = SimpleNamespace(connector=SimpleNamespace(client=SimpleNamespace(get_transport=lambda: transport)))
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+        assert set_nodelay(host) is True
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    assert set_nodelay(SimpleNamespace(connector=SimpleNamespace())) is False  # @local: no SSH client
