@@ -2,7 +2,7 @@
 several keys (daemon.json, the sysctl file), which of them differ on the host.
 
 Operation names are "<deploy> | <operation>" (the roles' @deploy and name= strings). The table is
-checked by tests/unit/test_fleet_keys.py against the names the deploy really plans.
+checked by tests/unit/test_fleet.py against names the deploy planned on a test host.
 """
 
 from __future__ import annotations
