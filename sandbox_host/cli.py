@@ -15,6 +15,8 @@ from pathlib import Path
 
 from sandbox_host import config, exitcodes
 from sandbox_host.diagnose import cli as diagnose_cli
+from sandbox_host.fleet import drift as fleet_drift
+from sandbox_host.fleet import rollout as fleet_rollout
 
 
 EPILOG = """exit codes:
@@ -98,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=diagnose_cli.DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     diagnose_cli.add_commands(diagnose, epilog=EPILOG)
+    fleet_drift.add_commands(sub)
+    fleet_rollout.add_commands(sub)
     return parser
 
 
