@@ -14,6 +14,7 @@ from pyinfra.operations.util import any_changed
 from sandbox_host.roles.agent.deploy import agent_image
 from sandbox_host import config
 from sandbox_host.roles.common.facts import InitSystem
+from sandbox_host.roles.conformance.deploy import conformance
 from sandbox_host.roles.docker_daemon.deploy import docker_daemon, restart_if_changed
 from sandbox_host.roles.docker_engine.deploy import docker_engine
 from sandbox_host.roles.docker_proxy.deploy import docker_proxy
@@ -68,3 +69,5 @@ egress_proxy(settings.egress_proxy, settings.sandbox_network, settings.images)
 if settings.agent.enabled:
     agent_image(settings.agent, settings.images)
 launcher(settings.launcher_sections())
+# Last: the self-check records (and then keeps checking) the state every step above produced.
+conformance(settings.conformance, settings, init)

@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=diagnose_cli.DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     diagnose_cli.add_commands(diagnose, epilog=EPILOG)
+    __import__("sandbox_host.report.cli", fromlist=["cli"]).add_commands(sub, epilog=EPILOG)  # `sandbox-host report`
     return parser
 
 

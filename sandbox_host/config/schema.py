@@ -7,6 +7,7 @@ import ipaddress
 from pydantic import Field
 
 from sandbox_host.roles.common.types import Section, overlapping
+from sandbox_host.roles.conformance.settings import ConformanceSettings
 from sandbox_host.roles.docker_daemon.settings import DockerDaemonSettings
 from sandbox_host.roles.docker_engine.settings import DockerEngineSettings
 from sandbox_host.roles.docker_proxy.settings import DockerProxySettings
@@ -33,6 +34,7 @@ class HostConfig(Section):
     egress_proxy: EgressProxySettings = Field(default_factory=EgressProxySettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     launcher: LauncherSettings = Field(default_factory=LauncherSettings)
+    conformance: ConformanceSettings = Field(default_factory=ConformanceSettings)
 
     def launcher_sections(self) -> LauncherSections:
         return LauncherSections(self.launcher, self.agent, self.images, self.gvisor, self.sandbox_network, self.egress_proxy)
