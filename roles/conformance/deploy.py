@@ -100,5 +100,5 @@ def conformance(settings: ConformanceSettings, sections, init: str):
     running = systemd.service(name=f"Run {unit}.timer", service=f"{unit}.timer", running=True, enabled=True)
     # A changed interval takes effect now, not after the next boot.
     restarted = systemd.service(name=f"Restart {unit}.timer (changed)", service=f"{unit}.timer",
-                                running=True, restarted=True, _if=timer.did_change)
+                                running=True, restarted=True, _if=any_changed(timer))
     return metas + [service, timer, reload, running, restarted]

@@ -1,0 +1,90 @@
+"""Which operations the conformance deploy calls: systemd timer, cron file, or removal (faked facts)."""
+
+from __future__ import annotations
+
+import pytest
+from pyinfra.context import ctx_host, ctx_state
+
+from sandbox_host.config.schema import HostConfig
+from sandbox_host.roles.conformance import deploy as conformance_deploy
+
+UNIT = "/etc/systemd/system/sandbox-host-conformance"
+
+
+class FakeHost:
+    print_prefix = "[fake] "
+
+    def __init__(self, facts):
+        self.facts, self.noops = facts, []
+
+    def get_fact(self, cls, *args, **kwargs):
+        return self.facts.get(cls.__name__)
+
+
+class Recorder:
+    def __init__(self, module, calls):
+        self.module, self.calls = module, calls
+
+    def __getattr__(self, op):
+        def call(name=None, **kwargs):
+            src = kwargs.get("src")
+            if hasattr(src, "getvalue"):
+                kwargs["src"] = src.getvalue()
+            self.calls.append((f"{self.module}.{op}", kwargs))
+            return (f"{self.module}.{op}", kwargs)
+
+        return call
+
+
+def run(monkeypatch, init, facts=None, **conformance):
+    calls = []
+    monkeypatch.setattr(conformance_deploy, "files", Recorder("files", calls))
+    monkeypatch.setattr(conformance_deploy, "systemd", Recorder("systemd", calls))
+    monkeypatch.setattr(conformance_deploy, "declared_state", Recorder("conformance", calls).declared_state)
+    sections = HostConfig.model_validate({"conformance": conformance})
+    with ctx_state.use(object()), ctx_host.use(FakeHost(facts or {})):
+        conformance_deploy.conformance._inner(sections.conformance, sections, init)
+    return calls
+
+
+def test_systemd_host_gets_program_declared_state_and_a_running_timer(monkeypatch):
+    calls = run(monkeypatch, "systemd", enabled=True, interval="30s", boot_delay="10s")
+    ops = [(op, kw.get("dest") or kw.get("path") or kw.get("service")) for op, kw in calls]
+    assert ops == [
+        ("files.put", "/usr/local/sbin/sandbox-host-conformance"),
+        ("files.put", "/usr/local/lib/sandbox-host/conformance-probe.sh"),
+        ("conformance.declared_state", "/etc/sandbox-host/conformance.json"),
+        ("files.put", f"{UNIT}.service"),
+        ("files.put", f"{UNIT}.timer"),
+        ("systemd.daemon_reload", None),
+        ("systemd.service", "sandbox-host-conformance.timer"),
+        ("systemd.service", "sandbox-host-conformance.timer"),
+    ]
+    service, timer = calls[3][1]["src"], calls[4][1]["src"]
+    assert "ExecStart=/usr/local/sbin/sandbox-host-conformance --declared /etc/sandbox-host/conformance.json" in service
+    assert "Type=oneshot" in service
+    assert "OnUnitActiveSec=30s" in timer and "OnBootSec=10s" in timer and "AccuracySec=1s" in timer
+    assert calls[6][1] == {"service": "sandbox-host-conformance.timer", "running": True, "enabled": True}
+    assert calls[7][1]["restarted"] is True  # gated on the timer file changing
+
+
+def test_host_without_systemd_gets_a_cron_file(monkeypatch):
+    calls = run(monkeypatch, "sysvinit", enabled=True, cron_schedule="*/5 * * * *")
+    assert [op for op, _ in calls][-1] == "files.put"
+    cron = calls[-1][1]
+    assert cron["dest"] == "/etc/cron.d/sandbox-host-conformance"
+    assert ("*/5 * * * * root /usr/local/sbin/sandbox-host-conformance --declared /etc/sandbox-host/conformance.json"
+            " 2>&1 | logger -t sandbox-host-conformance") in cron["src"]
+    assert not any(op.startswith("systemd") for op, _ in calls)
+
+
+@pytest.mark.parametrize("timer_present", [True, False])
+def test_disabled_removes_everything(monkeypatch, timer_present):
+    calls = run(monkeypatch, "systemd", facts={"File": {"mode": 644} if timer_present else None}, enabled=False)
+    stop = [("systemd.service", {"service": "sandbox-host-conformance.timer", "running": False, "enabled": False})]
+    removed = [kw["path"] for op, kw in calls if op == "files.file"]
+    assert [c for c in calls if c[0].startswith("systemd")] == (stop if timer_present else [])
+    assert all(kw["present"] is False for op, kw in calls if op == "files.file")
+    assert removed == [f"{UNIT}.timer", f"{UNIT}.service", "/etc/cron.d/sandbox-host-conformance",
+                       "/usr/local/sbin/sandbox-host-conformance", "/usr/local/lib/sandbox-host/conformance-probe.sh",
+                       "/etc/sandbox-host/conformance.json"]
