@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pyinfra.context import ctx_host, ctx_state
 
@@ -88,3 +90,37 @@ def test_disabled_removes_everything(monkeypatch, timer_present):
     assert removed == [f"{UNIT}.timer", f"{UNIT}.service", "/etc/cron.d/sandbox-host-conformance",
                        "/usr/local/sbin/sandbox-host-conformance", "/usr/local/lib/sandbox-host/conformance-probe.sh",
                        "/etc/sandbox-host/conformance.json"]
+
+
+
+def test_declared_state_is_computed_when_the_operation_runs(monkeypatch):
+    """The uploaded state carries the content tag images.build gives this host's proxy image: it
+    depends on the base image's ID, read from the host when the operation runs."""
+    from fakehost import FakeHost as OpHost, shown
+    from pyinfra.api import Config
+
+    from sandbox_host.roles.images import operations as image_ops
+
+    sections = HostConfig.model_validate({"agent": {"enabled": False}})
+    path = "/etc/sandbox-host/conformance.json"
+    base_id = "sha256:" + "b" * 64
+    facts = {"Sysctl": {"net.ipv6.conf.all.disable_ipv6": 1}, "DockerImage": [{"Id": base_id}],
+             "File": None, "Directory": {"__by_argument__": True, path: None, "/etc/sandbox-host": {"mode": 755}}}
+    built, real_hash = [], image_ops.content_hash
+
+    def spy(*args):
+        built.append(args[-1])
+        return real_hash(*args)
+
+    class State:
+        config = Config()
+
+    monkeypatch.setattr(image_ops, "content_hash", spy)
+    with ctx_state.use(State()), ctx_host.use(OpHost(facts)):
+        commands = [shown(c) for c in conformance_deploy.declared_state._inner(path=path, sections=sections, init="systemd")]
+    (upload,) = [c for c in commands if isinstance(c, tuple) and c[2] == path]
+    state = json.loads(upload[1])
+    assert built == [base_id]  # the tag was computed from the host's base image
+    assert state["egress_proxy"]["image"].startswith("sandbox-host-egress-proxy:c-")
+    assert state["images"] == [state["egress_proxy"]["image"]]
+    assert state["daemon_json"]["managed"]["icc"] is False
