@@ -80,7 +80,7 @@ def test_timer_runs_and_host_passes(host, conf):
     # No allowed_probe_target here: the only probe that needs outside traffic is skipped.
     assert [k for k, v in statuses.items() if v == "skip"] == ["probe_proxy_allows_target"]
     assert host.run(f"systemctl is-failed {unit}.service").stdout.strip() != "failed"
-    journal = host.check_output(f"journalctl -u {unit}.service -o cat --no-pager | grep 'sandbox-host conformance' | tail -n 1")
+    journal = host.check_output(f"journalctl -u {unit}.service -o cat --no-pager | grep '^sandbox-host conformance ' | tail -n 1")
     assert journal.startswith("sandbox-host conformance PASS: 14 checks"), journal
     prom = host.file(f"{conf.textfile_dir}/sandbox-host-conformance.prom").content_string
     assert "sandbox_host_conformance_ok 1" in prom
