@@ -15,6 +15,7 @@ from pyinfra.operations.util import any_changed
 from sandbox_host.roles.agent.deploy import agent_image
 from sandbox_host import config
 from sandbox_host.roles.common.facts import InitSystem
+from sandbox_host.roles.conformance.deploy import conformance
 from sandbox_host.roles.docker_daemon.deploy import detect_mtu, docker_daemon, restart_if_changed
 from sandbox_host.roles.docker_engine.deploy import docker_engine
 from sandbox_host.roles.docker_proxy.deploy import docker_proxy
@@ -80,6 +81,8 @@ def deploy_sandbox_host():
         agent_image(settings.agent, settings.images)
     launcher(settings.launcher_sections())
 
+    # Last: the self-check records (and then keeps checking) the state every step above produced.
+    conformance(settings.conformance_sections(), init, mtu=mtu[0])
 
 # `pyinfra INVENTORY deploys/sandbox_host.py` executes this file: deploy. Imported (the fleet
 # tools' drift and rollout), it only defines the function.

@@ -17,6 +17,7 @@ from sandbox_host import config, exitcodes
 from sandbox_host.diagnose import cli as diagnose_cli
 from sandbox_host.fleet import drift as fleet_drift
 from sandbox_host.fleet import rollout as fleet_rollout
+from sandbox_host.report import cli as report_cli
 
 
 EPILOG = """exit codes:
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose_cli.add_commands(diagnose, epilog=EPILOG)
     fleet_drift.add_commands(sub)
     fleet_rollout.add_commands(sub)
+    report_cli.add_commands(sub, epilog=EPILOG)
     return parser
 
 

@@ -7,6 +7,7 @@ import ipaddress
 from pydantic import Field
 
 from sandbox_host.roles.common.types import Section, overlapping
+from sandbox_host.roles.conformance.settings import ConformanceSettings
 from sandbox_host.roles.docker_daemon.settings import DockerDaemonSettings
 from sandbox_host.roles.docker_engine.settings import DockerEngineSettings
 from sandbox_host.roles.docker_proxy.settings import DockerProxySettings
@@ -17,6 +18,7 @@ from sandbox_host.roles.sandbox_network.settings import SandboxNetworkSettings
 from sandbox_host.roles.images.settings import ImagesSettings
 from sandbox_host.roles.egress_proxy.settings import EgressProxySettings
 from sandbox_host.roles.agent.settings import AgentSettings
+from sandbox_host.roles.conformance.sections import ConformanceSections
 from sandbox_host.roles.launcher.config import LauncherSections
 from sandbox_host.roles.launcher.settings import LauncherSettings
 
@@ -33,9 +35,16 @@ class HostConfig(Section):
     egress_proxy: EgressProxySettings = Field(default_factory=EgressProxySettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     launcher: LauncherSettings = Field(default_factory=LauncherSettings)
+    conformance: ConformanceSettings = Field(default_factory=ConformanceSettings)
 
     def launcher_sections(self) -> LauncherSections:
         return LauncherSections(self.launcher, self.agent, self.images, self.gvisor, self.sandbox_network, self.egress_proxy)
+
+    def conformance_sections(self) -> ConformanceSections:
+        return ConformanceSections(
+            self.conformance, self.docker_daemon, self.host_network, self.docker_proxy, self.gvisor,
+            self.images, self.sandbox_network, self.egress_proxy, self.agent,
+        )
 
     def docker_networks(self) -> dict[str, str]:
         """Every subnet this config hands to Docker, by the key that sets it."""
