@@ -47,10 +47,12 @@ privileged() {
   log=$(mktemp)
   PYTHONDONTWRITEBYTECODE=1 .venv/bin/sandbox-host deploy inventories/laptop.py "${args[@]}" 2>&1 | tee "$log"
   local status=${PIPESTATUS[0]}
-  local changed=yes
-  # pyinfra's results table: one line per host with its counts; "No changes" when none.
-  grep -q "No changes" "$log" && changed=no
+  # pyinfra's results table ends with "Grand total  HOSTS  SUCCESS  ERROR  NO-CHANGE"; SUCCESS
+  # counts operations that changed something ("-" for none).
+  local changed
+  changed=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '$1 == "Grand" && $2 == "total" {print $4}' | tail -n 1)
   rm -f "$log"
+  [[ -z $changed || $changed == - ]] && changed=no || changed="yes ($changed operations)"
   ((status == 0)) || die "the deploy failed (exit $status): see above"
   say "deploy changed something: $changed"
   if id -nG "$user" | tr ' ' '\n' | grep -qx docker; then
