@@ -19,6 +19,7 @@ from sandbox_host.roles.egress_proxy.settings import EgressProxySettings
 from sandbox_host.roles.agent.settings import AgentSettings
 from sandbox_host.roles.launcher.config import LauncherSections
 from sandbox_host.roles.launcher.settings import LauncherSettings
+from sandbox_host.roles.macos.settings import MacosSettings
 
 
 class HostConfig(Section):
@@ -33,6 +34,7 @@ class HostConfig(Section):
     egress_proxy: EgressProxySettings = Field(default_factory=EgressProxySettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     launcher: LauncherSettings = Field(default_factory=LauncherSettings)
+    macos: MacosSettings = Field(default_factory=MacosSettings)
 
     def launcher_sections(self) -> LauncherSections:
         return LauncherSections(self.launcher, self.agent, self.images, self.gvisor, self.sandbox_network, self.egress_proxy)
