@@ -45,8 +45,8 @@ privileged() {
   # No .pyc files from root in the checkout (the package is installed in editable mode).
   local log
   log=$(mktemp)
-  PYTHONDONTWRITEBYTECODE=1 .venv/bin/sandbox-host deploy inventories/laptop.py "${args[@]}" 2>&1 | tee "$log"
-  local status=${PIPESTATUS[0]}
+  local status=0
+  PYTHONDONTWRITEBYTECODE=1 .venv/bin/sandbox-host deploy inventories/laptop.py "${args[@]}" 2>&1 | tee "$log" || status=$?
   # pyinfra's results table ends with "Grand total  HOSTS  SUCCESS  ERROR  NO-CHANGE"; SUCCESS
   # counts operations that changed something ("-" for none).
   local changed

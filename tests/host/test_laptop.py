@@ -113,7 +113,7 @@ def test_an_implicit_file_does_not_overwrite_the_volume_unless_fresh_creds(host)
     assert sentence == ["credentials: using the api-key stored in the state volume; /home/alice/.claude/.credentials.json "
                         "was not copied over it (--fresh-creds replaces it)."]
     assert value == ALICE_KEY_2
-    done = sandbox(host, "alice", "run --fresh-creds project -- jq -r .claudeAiOauth.accessToken ~/.claude/.credentials.json")
+    done = sandbox(host, "alice", "run --fresh-creds project -- sh -c 'jq -r .claudeAiOauth.accessToken ~/.claude/.credentials.json'")
     assert done.rc == 0, done.stderr
     assert done.stdout.strip() == ALICE_TOKEN
     assert ALICE_TOKEN not in done.stderr
