@@ -418,9 +418,10 @@ def credentials_sentence(creds: Credentials, outcome: list[str]) -> str:
     return f"credentials: {' '.join(outcome) or 'installed'} (from {creds.source})."
 
 
-def ensure_state_volume(docker: Docker, cfg: dict, volume: str, ids: tuple[int, int], runtime: str | None) -> bool:
+def ensure_state_volume(docker: Docker, cfg: dict, volume: str, ids: tuple[int, int]) -> bool:
     """Create the user's state volume, owned by them and 0700, when it does not exist yet (a
-    one-off container with CHOWN/FOWNER only, no network). True when it was created."""
+    one-off container of the agent image running only `install -d`: CHOWN/FOWNER, no network,
+    the default runtime). True when it was created."""
     if docker.ok(["volume", "inspect", volume]):
         return False
     uid, gid = ids
@@ -428,7 +429,6 @@ def ensure_state_volume(docker: Docker, cfg: dict, volume: str, ids: tuple[int, 
     init = ["run", "--rm", "--network", "none", "--user", "0:0", "--cap-drop", "ALL", "--cap-add", "CHOWN",
             "--cap-add", "FOWNER", "--security-opt", "no-new-privileges", "--entrypoint", "install",
             "--mount", f"type=volume,source={volume},target=/state,volume-nocopy"]
-    init += ["--runtime", runtime] if runtime else []
     done = docker.run([*init, cfg["image"], "-d", "-o", str(uid), "-g", str(gid), "-m", "0700", "/state"], check=False)
     if done.returncode != 0:
         docker.run(["volume", "rm", volume], check=False)
@@ -443,7 +443,7 @@ def start_sandbox(docker: Docker, cfg: dict, name: str, workspace: Path, creds: 
     runtime = choose_runtime(docker, cfg)
     uid, gid, foreign = run_ids(cfg, image_ids(docker, cfg))
     volume = user_names(cfg)[1]
-    ensure_state_volume(docker, cfg, volume, (uid, gid), runtime)
+    ensure_state_volume(docker, cfg, volume, (uid, gid))
     accounts = account_files(cfg, uid, gid) if foreign else None
     docker.run(run_args(cfg, name, workspace, host_gitconfig(cfg), runtime, (uid, gid), volume, accounts))
     try:

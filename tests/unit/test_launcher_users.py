@@ -63,7 +63,7 @@ def test_a_foreign_uid_gets_its_own_account_entry(tmp_path):
 
 def test_a_new_state_volume_is_made_the_users_own():
     docker = FakeDocker({"volume inspect": (1, "", "no such volume")})
-    assert sandbox.ensure_state_volume(docker, cfg(), "agent-sandbox-state-1001", (1001, 1002), None) is True
+    assert sandbox.ensure_state_volume(docker, cfg(), "agent-sandbox-state-1001", (1001, 1002)) is True
     assert [args for args, _ in docker.calls] == [
         ["volume", "inspect", "agent-sandbox-state-1001"],
         ["volume", "create", "--label", "org.sandbox-host.owner-uid=" + str(sandbox.host_ids()[0]),
@@ -77,14 +77,14 @@ def test_a_new_state_volume_is_made_the_users_own():
 
 def test_an_existing_state_volume_is_left_alone():
     docker = FakeDocker({"volume inspect": (0, "[{}]", "")})
-    assert sandbox.ensure_state_volume(docker, cfg(), "v", (1001, 1001), "runsc") is False
+    assert sandbox.ensure_state_volume(docker, cfg(), "v", (1001, 1001)) is False
     assert len(docker.calls) == 1
 
 
 def test_a_failed_volume_preparation_removes_the_volume():
     docker = FakeDocker({"volume inspect": (1, "", ""), "run": (1, "", "boom")})
     with pytest.raises(sandbox.LauncherError, match="preparing the state volume v failed: boom"):
-        sandbox.ensure_state_volume(docker, cfg(), "v", (1001, 1001), None)
+        sandbox.ensure_state_volume(docker, cfg(), "v", (1001, 1001))
     assert docker.calls[-1][0] == ["volume", "rm", "v"]
 
 
