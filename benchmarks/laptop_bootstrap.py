@@ -27,8 +27,10 @@ CHECKOUT = "/home/alice/sandbox-host"
 
 
 def molecule(*args: str) -> None:
-    subprocess.run([str(REPO / ".venv/bin/molecule"), *args, "-s", "laptop"], cwd=REPO, check=True,
-                   stdout=subprocess.DEVNULL)
+    done = subprocess.run([str(REPO / ".venv/bin/molecule"), *args, "-s", "laptop"], cwd=REPO,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"molecule {args[0]} failed (exit {done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
 
 
 def bootstrap(host: str) -> tuple[float, str]:
