@@ -7,9 +7,11 @@
     agent-sandbox stop | status | doctor | logs | update
 
 Settings come from /etc/agent-sandbox/config.json (rendered by the deploy; --config or
-AGENT_SANDBOX_CONFIG to use another). Credentials come from the host: ANTHROPIC_API_KEY,
-CLAUDE_CODE_OAUTH_TOKEN, or a credentials JSON file (--credentials-file, the config's
-credentials_file, or ~/.claude/.credentials.json). They reach the container only on the stdin of
+AGENT_SANDBOX_CONFIG to use another). Each host user has their own sandbox and state volume
+(<name>-<uid>) and the sandbox runs as them. Credentials come from the host: --credentials-file,
+ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN (explicit: they replace the stored ones), else the
+config's credentials_file, ~/.claude/.credentials.json or, on macOS, the keychain entry
+"Claude Code-credentials" (copied only into an empty volume). They reach the container only on the stdin of
 `docker exec -i ... agent-credentials install`: never as a container environment variable or a
 command-line argument, so neither `docker inspect` nor /proc/*/environ shows them.
 
