@@ -17,7 +17,7 @@ from sandbox_host.roles.images import operations as image_ops
 from sandbox_host.roles.images.settings import ImagesSettings
 
 ROLE_DIR = Path(__file__).resolve().parent
-FILES = ("agent-entrypoint", "agent-credentials", "agent-api-key", "agent-ready")
+FILES = ("agent-entrypoint", "agent-credentials", "agent-api-key", "agent-ready", "agent-user")
 PACKAGES = ("bash", "ca-certificates", "curl", "git", "jq", "ripgrep")
 DEFAULT_UID = 1000
 TEMPLATE = ROLE_DIR / "templates" / "Dockerfile.j2"

@@ -7,9 +7,11 @@
     agent-sandbox stop | status | doctor | logs | update
 
 Settings come from /etc/agent-sandbox/config.json (rendered by the deploy; --config or
-AGENT_SANDBOX_CONFIG to use another). Credentials come from the host: ANTHROPIC_API_KEY,
-CLAUDE_CODE_OAUTH_TOKEN, or a credentials JSON file (--credentials-file, the config's
-credentials_file, or ~/.claude/.credentials.json). They reach the container only on the stdin of
+AGENT_SANDBOX_CONFIG to use another). Each host user has their own sandbox and state volume
+(<name>-<uid>) and the sandbox runs as them. Credentials come from the host: --credentials-file,
+ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN (explicit: they replace the stored ones), else the
+config's credentials_file, ~/.claude/.credentials.json or, on macOS, the keychain entry
+"Claude Code-credentials" (copied only into an empty volume). They reach the container only on the stdin of
 `docker exec -i ... agent-credentials install`: never as a container environment variable or a
 command-line argument, so neither `docker inspect` nor /proc/*/environ shows them.
 
@@ -34,6 +36,7 @@ DEFAULT_CONFIG = "/etc/agent-sandbox/config.json"
 CONFIG_ENV = "AGENT_SANDBOX_CONFIG"
 SECRET_ENV = ("ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN")
 ROLE_LABEL = "org.sandbox-host.role=agent"
+OWNER_LABEL = "org.sandbox-host.owner-uid"
 GITCONFIG_MOUNT = "/run/agent-sandbox/host-gitconfig"
 READY_TIMEOUT = 60.0
 
@@ -104,40 +107,76 @@ class Credentials:
     kind: str  # api-key | oauth-token | credentials-json (agent-credentials' names)
     secret: bytes
     source: str  # where it came from, for messages (never the value)
+    # Set on purpose for this run (--credentials-file, an environment variable): replaces what the
+    # state volume holds, so a rotated key is never ignored because an older one is stored. Found
+    # implicitly (a file, the keychain): copied only into an empty volume, because Claude Code
+    # refreshes OAuth tokens there and a stale host copy must not overwrite them (--fresh-creds does).
+    explicit: bool = False
 
 
-def find_credentials(cfg: dict, credentials_file: str | None, environ: dict | None = None) -> Credentials | None:
-    """The host's credentials, first found: --credentials-file, the env vars, the config's file,
-    then ~/.claude/.credentials.json (where `claude login` keeps them on Linux)."""
+KEYCHAIN_SERVICE = "Claude Code-credentials"
+
+
+def find_credentials(cfg: dict, credentials_file: str | None, environ: dict | None = None,
+                     platform: str | None = None, keychain=None) -> Credentials | None:
+    """The host's credentials, first found: --credentials-file, $ANTHROPIC_API_KEY,
+    $CLAUDE_CODE_OAUTH_TOKEN (explicit), then the config's file, ~/.claude/.credentials.json (where
+    `claude login` keeps them on Linux), and on macOS the keychain entry Claude Code-credentials."""
     environ = os.environ if environ is None else environ
     if credentials_file:
-        return _read_credentials_file(credentials_file, "--credentials-file")
+        return _read_credentials_file(credentials_file, "--credentials-file", explicit=True)
     if environ.get("ANTHROPIC_API_KEY", "").strip():
-        return Credentials("api-key", environ["ANTHROPIC_API_KEY"].strip().encode(), "$ANTHROPIC_API_KEY")
+        return Credentials("api-key", environ["ANTHROPIC_API_KEY"].strip().encode(), "$ANTHROPIC_API_KEY", True)
     if environ.get("CLAUDE_CODE_OAUTH_TOKEN", "").strip():
-        return Credentials("oauth-token", environ["CLAUDE_CODE_OAUTH_TOKEN"].strip().encode(), "$CLAUDE_CODE_OAUTH_TOKEN")
+        return Credentials("oauth-token", environ["CLAUDE_CODE_OAUTH_TOKEN"].strip().encode(),
+                           "$CLAUDE_CODE_OAUTH_TOKEN", True)
     configured = cfg.get("credentials_file")
     if configured:
         return _read_credentials_file(configured, "credentials_file in the configuration")
     default = Path(environ.get("HOME", "~")).expanduser() / ".claude" / ".credentials.json"
     if default.is_file():
         return _read_credentials_file(str(default), "~/.claude/.credentials.json")
+    if (platform or sys.platform) == "darwin":
+        return keychain_credentials(keychain or _security)
     return None
 
 
-def _read_credentials_file(path: str, source: str) -> Credentials:
+def _security(args: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(["security", *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+
+def keychain_credentials(security) -> Credentials | None:
+    """macOS: the OAuth credentials `claude login` keeps in the login keychain (not a file). The
+    value goes from `security`'s stdout to the container's stdin, never to an environment."""
+    try:
+        done = security(["find-generic-password", "-s", KEYCHAIN_SERVICE, "-w"])
+    except FileNotFoundError:
+        return None
+    if done.returncode != 0 or not done.stdout.strip():
+        return None
+    secret = done.stdout.strip()
+    if not _is_credentials_json(secret):
+        raise LauncherError(f"the keychain entry {KEYCHAIN_SERVICE!r} is not Claude Code credentials "
+                            "(JSON with claudeAiOauth): run `claude login` again")
+    return Credentials("credentials-json", secret, f"the macOS keychain ({KEYCHAIN_SERVICE})")
+
+
+def _is_credentials_json(data: bytes) -> bool:
+    try:
+        return isinstance(json.loads(data).get("claudeAiOauth"), dict)
+    except (ValueError, AttributeError):
+        return False
+
+
+def _read_credentials_file(path: str, source: str, explicit: bool = False) -> Credentials:
     file = Path(path).expanduser()
     try:
         data = file.read_bytes()
     except OSError as exc:
         raise LauncherError(f"cannot read the credentials file {file} ({source}): {exc.strerror}") from None
-    try:
-        ok = isinstance(json.loads(data).get("claudeAiOauth"), dict)
-    except (ValueError, AttributeError):
-        ok = False
-    if not ok:
+    if not _is_credentials_json(data):
         raise LauncherError(f"{file} ({source}) is not a Claude Code credentials file (JSON with claudeAiOauth)")
-    return Credentials("credentials-json", data, str(file))
+    return Credentials("credentials-json", data, str(file), explicit)
 
 
 def docker_env(environ: dict | None = None) -> dict:
@@ -147,6 +186,49 @@ def docker_env(environ: dict | None = None) -> dict:
     for name in SECRET_ENV:
         environ.pop(name, None)
     return environ
+
+
+# --- whose sandbox --------------------------------------------------------------------------------
+
+
+def host_ids() -> tuple[int, int]:
+    """UID/GID of the user running agent-sandbox (tests replace this)."""
+    return os.getuid(), os.getgid()
+
+
+def user_names(cfg: dict) -> tuple[str, str]:
+    """(long-lived container, state volume) of the invoking user. Every user has their own, so one
+    user's sandbox never mounts another's credentials or history. root keeps the configured names
+    (what servers and CI runners have always used)."""
+    uid = host_ids()[0]
+    if uid == 0:
+        return cfg["container_name"], cfg["state_volume"]
+    return f"{cfg['container_name']}-{uid}", f"{cfg['state_volume']}-{uid}"
+
+
+def run_ids(cfg: dict, image: tuple[int, int] | None) -> tuple[int, int, bool]:
+    """(uid, gid, foreign) the sandbox runs as: the invoking user's, so what the agent writes in
+    /workspace is theirs; root runs it as the image's user (the agent never runs as root).
+    foreign: the image was built for another UID/GID, so the sandbox needs its own account entry."""
+    built = image or (cfg["user"]["uid"], cfg["user"]["gid"])
+    uid, gid = host_ids()
+    if uid == 0:
+        return built[0], built[1], False
+    return uid, gid, (uid, gid) != tuple(built)
+
+
+def account_files(cfg: dict, uid: int, gid: int, environ: dict | None = None) -> Path:
+    """/etc/passwd and /etc/group for a user the image was not built for (tools such as Node's
+    os.userInfo() fail for a UID without an entry); kept in the user's own cache folder."""
+    environ = os.environ if environ is None else environ
+    cache = Path(environ.get("XDG_CACHE_HOME") or Path(environ.get("HOME", "~")).expanduser() / ".cache")
+    folder = cache / "agent-sandbox" / f"account-{uid}-{gid}"
+    folder.mkdir(parents=True, exist_ok=True)
+    user = cfg["user"]
+    (folder / "passwd").write_text(f"root:x:0:0:root:/root:/bin/bash\n"
+                                   f"{user['name']}:x:{uid}:{gid}::{user['home']}:/bin/bash\n")
+    (folder / "group").write_text(f"root:x:0:\n{user['name']}:x:{gid}:\n")
+    return folder
 
 
 # --- docker --------------------------------------------------------------------------------------
@@ -235,10 +317,13 @@ def _warn(message: str) -> None:
 
 
 def run_args(cfg: dict, name: str, workspace: Path, gitconfig: Path | None, runtime: str | None,
-             ids: tuple[int, int] | None = None) -> list[str]:
+             ids: tuple[int, int] | None = None, volume: str | None = None,
+             accounts: Path | None = None) -> list[str]:
     """`docker run` arguments for a sandbox container. No secret ever appears here.
 
-    ``ids``: the UID/GID the image runs as (owner of the home tmpfs); default: the config's."""
+    ``ids``: the UID/GID the sandbox runs as (owner of the home tmpfs); default: the config's.
+    ``volume``: the invoking user's state volume; ``accounts``: account_files() for a UID the
+    image was not built for."""
     user = cfg["user"]
     home = user["home"]
     uid, gid = ids or (user["uid"], user["gid"])
@@ -249,7 +334,9 @@ def run_args(cfg: dict, name: str, workspace: Path, gitconfig: Path | None, runt
     no_proxy = ",".join(cfg.get("no_proxy", ["localhost", "127.0.0.1"]))
     args = [
         "run", "--detach", "--name", name, "--init",
+        "--user", f"{uid}:{gid}",
         "--label", ROLE_LABEL,
+        "--label", f"{OWNER_LABEL}={host_ids()[0]}",
         "--label", f"org.sandbox-host.workspace={workspace}",
         "--network", cfg["network"],
         "--cap-drop", "ALL",
@@ -278,9 +365,14 @@ def run_args(cfg: dict, name: str, workspace: Path, gitconfig: Path | None, runt
     for var in ("NO_PROXY", "no_proxy"):
         args += ["--env", f"{var}={no_proxy}"]
     args += [
-        "--volume", f"{cfg['state_volume']}:{home}/.claude",
+        # volume-nocopy: Docker would otherwise copy the image's folder into an empty volume and
+        # give it the image's owner; ensure_state_volume() made it the user's already.
+        "--mount", f"type=volume,source={volume or cfg['state_volume']},target={home}/.claude,volume-nocopy",
         "--mount", bind_mount(workspace, "/workspace"),
     ]
+    if accounts:
+        args += ["--mount", bind_mount(accounts / "passwd", "/etc/passwd", readonly=True),
+                 "--mount", bind_mount(accounts / "group", "/etc/group", readonly=True)]
     if gitconfig:
         args += ["--mount", bind_mount(gitconfig, GITCONFIG_MOUNT, readonly=True)]
     args.append(cfg["image"])
@@ -326,32 +418,73 @@ def wait_ready(docker: Docker, name: str, timeout: float = READY_TIMEOUT) -> Non
 
 
 def install_credentials(docker: Docker, name: str, creds: Credentials | None, fresh: bool) -> str:
-    """Hand the credentials over on stdin; fail clearly when there are none anywhere."""
+    """Hand the credentials over on stdin; say in one sentence which source is used and whether
+    it replaced the stored one. Fail clearly when there are none anywhere."""
     if creds is None and fresh:
         raise LauncherError("--fresh-creds, but the host has no credentials to put in: set ANTHROPIC_API_KEY or "
                             "CLAUDE_CODE_OAUTH_TOKEN, or pass --credentials-file PATH")
     if creds is None:
         present = docker.run(["exec", name, "agent-credentials", "status"], check=False)
         if present.returncode == 0:
-            return f"using the {present.stdout.decode().strip()} credentials in the state volume"
+            return (f"credentials: using the {present.stdout.decode().strip()} credentials in the state volume "
+                    "(none set on the host).")
         raise LauncherError(
             "no credentials: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN (from `claude setup-token`), "
             "or pass --credentials-file PATH (a .credentials.json from `claude login`)"
         )
     command = ["exec", "--interactive", name, "agent-credentials", "install", creds.kind]
-    if fresh:
+    if fresh or creds.explicit:
         command.append("--force")
     done = docker.run(command, input=creds.secret, check=False)
     if done.returncode != 0:
         raise LauncherError(f"installing the credentials from {creds.source} failed: {done.stderr.decode().strip()}")
-    return f"{done.stdout.decode().strip()} (from {creds.source})"
+    return credentials_sentence(creds, done.stdout.decode().split())
+
+
+def credentials_sentence(creds: Credentials, outcome: list[str]) -> str:
+    """agent-credentials' answer (installed KIND | replaced KIND OLD | unchanged KIND | kept OLD)
+    as one sentence for the user."""
+    action, kinds = (outcome[0], outcome[1:]) if outcome else ("?", [])
+    if action == "installed":
+        return f"credentials: using the {creds.kind} from {creds.source}, stored in the state volume (it had none)."
+    if action == "replaced" and len(kinds) == 2:
+        return f"credentials: using the {creds.kind} from {creds.source}; it replaced the {kinds[1]} stored in the state volume."
+    if action == "unchanged":
+        return f"credentials: using the {creds.kind} from {creds.source}, the same as stored in the state volume."
+    if action == "kept" and kinds:
+        return (f"credentials: using the {kinds[0]} stored in the state volume; {creds.source} was not copied over it "
+                "(--fresh-creds replaces it).")
+    return f"credentials: {' '.join(outcome) or 'installed'} (from {creds.source})."
+
+
+def ensure_state_volume(docker: Docker, cfg: dict, volume: str, ids: tuple[int, int]) -> bool:
+    """Create the user's state volume, owned by them and 0700, when it does not exist yet (a
+    one-off container of the agent image running only `install -d`: CHOWN/FOWNER, no network,
+    the default runtime). True when it was created."""
+    if docker.ok(["volume", "inspect", volume]):
+        return False
+    uid, gid = ids
+    docker.run(["volume", "create", "--label", f"{OWNER_LABEL}={host_ids()[0]}", volume])
+    init = ["run", "--rm", "--network", "none", "--user", "0:0", "--cap-drop", "ALL", "--cap-add", "CHOWN",
+            "--cap-add", "FOWNER", "--security-opt", "no-new-privileges", "--entrypoint", "install",
+            "--mount", f"type=volume,source={volume},target=/state,volume-nocopy"]
+    done = docker.run([*init, cfg["image"], "-d", "-o", str(uid), "-g", str(gid), "-m", "0700", "/state"], check=False)
+    if done.returncode != 0:
+        docker.run(["volume", "rm", volume], check=False)
+        raise LauncherError(f"preparing the state volume {volume} failed: {done.stderr.decode().strip()}")
+    return True
 
 
 def start_sandbox(docker: Docker, cfg: dict, name: str, workspace: Path, creds: Credentials | None,
                   fresh: bool, say=print) -> None:
-    """Create the container, wait for its entrypoint, install credentials; remove it on failure."""
+    """Create the container as the invoking user with their own state volume, wait for its
+    entrypoint, install credentials; remove it on failure."""
     runtime = choose_runtime(docker, cfg)
-    docker.run(run_args(cfg, name, workspace, host_gitconfig(cfg), runtime, image_ids(docker, cfg)))
+    uid, gid, foreign = run_ids(cfg, image_ids(docker, cfg))
+    volume = user_names(cfg)[1]
+    ensure_state_volume(docker, cfg, volume, (uid, gid))
+    accounts = account_files(cfg, uid, gid) if foreign else None
+    docker.run(run_args(cfg, name, workspace, host_gitconfig(cfg), runtime, (uid, gid), volume, accounts))
     try:
         wait_ready(docker, name)
         say(install_credentials(docker, name, creds, fresh))
@@ -606,7 +739,7 @@ def cmd_run(args, cfg, docker: Docker) -> int:
     creds = find_credentials(cfg, args.credentials_file)
     if args.rebuild:
         rebuild(docker, cfg)
-    name = f"{cfg['container_name']}-run-{os.getpid()}"
+    name = f"{user_names(cfg)[0]}-run-{os.getpid()}"
     start_sandbox(docker, cfg, name, workspace, creds, args.fresh_creds, say=lambda m: print(m, file=sys.stderr))
     try:
         command = args.command or cfg.get("agent_command", ["claude"])
@@ -617,7 +750,7 @@ def cmd_run(args, cfg, docker: Docker) -> int:
 
 def cmd_start(args, cfg, docker: Docker) -> int:
     preflight(docker, cfg)
-    name = cfg["container_name"]
+    name = user_names(cfg)[0]
     if running(docker, name):
         print(f"the sandbox {name} is already running (agent-sandbox stop, then start again to change it)")
         return 0
@@ -632,18 +765,21 @@ def cmd_start(args, cfg, docker: Docker) -> int:
 
 
 def cmd_stop(args, cfg, docker: Docker) -> int:
+    """Check first: Docker 20.10's `rm --force` of a missing container exits 0 all the same."""
     check_daemon(docker)
-    name = cfg["container_name"]
-    if docker.run(["rm", "--force", name], check=False).returncode == 0:
-        print(f"stopped {name}")
-    else:
+    name = user_names(cfg)[0]
+    state = docker.out(["container", "inspect", "--format", "{{.State.Status}}", name], check=False)
+    if not state:
         print(f"{name} was not running")
+        return 0
+    docker.run(["rm", "--force", name])
+    print(f"stopped {name}" if state == "running" else f"{name} was not running (removed the {state} container)")
     return 0
 
 
 def cmd_shell(args, cfg, docker: Docker) -> int:
     check_daemon(docker)
-    name = cfg["container_name"]
+    name = user_names(cfg)[0]
     if not running(docker, name):
         raise LauncherError(f"the sandbox {name} is not running: agent-sandbox start [DIR]")
     return docker.interactive(["exec", *tty_flags(), "--workdir", "/workspace", name, *(args.command or ["bash", "-l"])])
@@ -651,8 +787,8 @@ def cmd_shell(args, cfg, docker: Docker) -> int:
 
 def cmd_status(args, cfg, docker: Docker) -> int:
     check_daemon(docker)
-    name = cfg["container_name"]
-    info = {"container": name, "running": running(docker, name), "image": cfg["image"]}
+    name, volume = user_names(cfg)
+    info = {"container": name, "running": running(docker, name), "image": cfg["image"], "state_volume": volume}
     if info["running"]:
         fmt = '{{.Config.Image}}|{{.Image}}|{{.HostConfig.Runtime}}|{{.State.StartedAt}}|' \
               '{{index .Config.Labels "org.sandbox-host.workspace"}}'
@@ -697,14 +833,14 @@ def cmd_logs(args, cfg, docker: Docker) -> int:
 def cmd_update(args, cfg, docker: Docker) -> int:
     check_daemon(docker)
     rebuild(docker, cfg)
-    if running(docker, cfg["container_name"]):
+    if running(docker, user_names(cfg)[0]):
         print("the running sandbox still uses the previous image: agent-sandbox stop && agent-sandbox start")
     return 0
 
 
 def cmd_doctor(args, cfg, docker: Docker) -> int:
     check_daemon(docker)
-    name = args.container or cfg["container_name"]
+    name = args.container or user_names(cfg)[0]
     if not running(docker, name):
         raise LauncherError(f"the sandbox {name} is not running: agent-sandbox start [DIR] first")
     targets = dict(cfg.get("doctor", {}))

@@ -6,7 +6,9 @@ import io
 import posixpath
 from pathlib import Path
 
+from pyinfra import host
 from pyinfra.api import deploy
+from pyinfra.facts.server import Kernel
 from pyinfra.operations import files
 
 from sandbox_host.roles.agent import context
@@ -28,13 +30,15 @@ def launcher(sections: LauncherSections):
     if not launcher_settings.enabled:
         return ()
     uid, gid = agent_ids(sections.agent)
+    # macOS has no group "root": its root-owned system files belong to wheel.
+    group = "wheel" if host.get_fact(Kernel) == "Darwin" else "root"
     installed = files.put(
         name=f"agent-sandbox installed at {launcher_settings.install_path}",
         src=str(SCRIPT),
         dest=launcher_settings.install_path,
         mode="755",
         user="root",
-        group="root",
+        group=group,
     )
     files.directory(
         name="Launcher configuration directory",
@@ -47,7 +51,7 @@ def launcher(sections: LauncherSections):
         dest=launcher_settings.config_path,
         mode="644",
         user="root",
-        group="root",
+        group=group,
     )
     files.directory(name="Agent image rebuild context directory", path=launcher_settings.build_context_dir, mode="755")
     tar = context.context_tar(context.full_context(sections.agent, sections.images, uid, gid))
@@ -57,6 +61,6 @@ def launcher(sections: LauncherSections):
         dest=f"{launcher_settings.build_context_dir}/context.tar",
         mode="644",
         user="root",
-        group="root",
+        group=group,
     )
     return installed, configured, rebuild_context

@@ -21,6 +21,7 @@ from sandbox_host.roles.agent.settings import AgentSettings
 from sandbox_host.roles.conformance.sections import ConformanceSections
 from sandbox_host.roles.launcher.config import LauncherSections
 from sandbox_host.roles.launcher.settings import LauncherSettings
+from sandbox_host.roles.macos.settings import MacosSettings
 
 
 class HostConfig(Section):
@@ -36,6 +37,7 @@ class HostConfig(Section):
     agent: AgentSettings = Field(default_factory=AgentSettings)
     launcher: LauncherSettings = Field(default_factory=LauncherSettings)
     conformance: ConformanceSettings = Field(default_factory=ConformanceSettings)
+    macos: MacosSettings = Field(default_factory=MacosSettings)
 
     def launcher_sections(self) -> LauncherSections:
         return LauncherSections(self.launcher, self.agent, self.images, self.gvisor, self.sandbox_network, self.egress_proxy)

@@ -80,7 +80,7 @@ def test_base_image_node_skips_the_download_but_checks_the_version():
 
 def test_user_takes_the_resolved_ids_and_packages_are_sorted():
     text = context.dockerfile(AgentSettings(extra_packages=["make", "less"]), IMAGES, 1234, 5678)
-    assert "useradd --uid 1234 --gid 5678" in text and "groupadd --gid 5678 agent" in text
+    assert "RUN bash /usr/local/sbin/agent-user agent 1234 5678" in text
     assert "USER 1234:5678" in text
     assert "install-recommends bash ca-certificates curl git jq less make ripgrep" in text
     assert "ENV HOME=/home/agent" in text and "NODE_OPTIONS=--dns-result-order=ipv4first" in text
@@ -104,7 +104,7 @@ def test_context_tar_is_reproducible_and_follows_the_content():
     other = context.full_context(AgentSettings(claude_code_version="2.1.330"), IMAGES, 1000, 1000)
     assert context.context_tar(other) != context.context_tar(files)
     assert sorted(files) == ["Dockerfile", "files/agent-api-key", "files/agent-credentials",
-                             "files/agent-entrypoint", "files/agent-ready"]
+                             "files/agent-entrypoint", "files/agent-ready", "files/agent-user"]
 
 
 def test_no_secret_beside_the_build_inputs_reaches_the_context(monkeypatch, tmp_path):
@@ -128,7 +128,8 @@ def test_no_secret_beside_the_build_inputs_reaches_the_context(monkeypatch, tmp_
 
     files = context.full_context(AgentSettings(), images, 1000, 1000)
     assert sorted(files) == ["Dockerfile", "extra-ca/00-corp.crt", "extra-ca/bundle.pem", "files/agent-api-key",
-                             "files/agent-credentials", "files/agent-entrypoint", "files/agent-ready"]
+                             "files/agent-credentials", "files/agent-entrypoint", "files/agent-ready",
+                             "files/agent-user"]
     assert files["files/agent-api-key"] == (role / "files" / "agent-api-key").read_bytes()  # read from there
     assert not any(b"CANARY" in data for data in files.values())
     assert b"CANARY" not in context.context_tar(files)

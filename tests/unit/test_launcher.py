@@ -78,7 +78,7 @@ def test_run_args_apply_the_policy(tmp_path):
             ("--memory", "4g"), ("--memory-swap", "4g"), ("--cpus", "2.0"), ("--runtime", "runsc"),
             ("--network", "sandbox-internal"), ("--tmpfs", "/tmp:rw,nosuid,nodev,size=1g"),
             ("--tmpfs", "/home/agent:rw,nosuid,nodev,size=1g,uid=1000,gid=1000,mode=0700"),
-            ("--volume", "agent-sandbox-state:/home/agent/.claude"),
+            ("--mount", "type=volume,source=agent-sandbox-state,target=/home/agent/.claude,volume-nocopy"),
             ("--mount", f"type=bind,source={tmp_path},target=/workspace"),
             ("--mount", f"type=bind,source={tmp_path / 'gitconfig'},target=/run/agent-sandbox/host-gitconfig,readonly"),
             ("--env", "HTTPS_PROXY=http://172.30.0.2:3128"), ("--env", "http_proxy=http://172.30.0.2:3128"),
@@ -190,7 +190,7 @@ def test_credentials_precedence(tmp_path):
     env = {"HOME": str(home), "ANTHROPIC_API_KEY": " key \n", "CLAUDE_CODE_OAUTH_TOKEN": "tok"}
     c = cfg(credentials_file=str(configured))
     assert sandbox.find_credentials(c, str(explicit), env).source == str(explicit)
-    assert sandbox.find_credentials(c, None, env) == sandbox.Credentials("api-key", b"key", "$ANTHROPIC_API_KEY")
+    assert sandbox.find_credentials(c, None, env) == sandbox.Credentials("api-key", b"key", "$ANTHROPIC_API_KEY", True)
     assert sandbox.find_credentials(c, None, {**env, "ANTHROPIC_API_KEY": ""}).kind == "oauth-token"
     assert sandbox.find_credentials(c, None, {"HOME": str(home)}).source == str(configured)
     assert b"home" in sandbox.find_credentials(cfg(), None, {"HOME": str(home)}).secret
