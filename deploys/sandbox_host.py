@@ -14,6 +14,7 @@ from pyinfra.operations.util import any_changed
 from sandbox_host.roles.agent.deploy import agent_image
 from sandbox_host import config
 from sandbox_host.roles.common.facts import InitSystem
+from sandbox_host.roles.credential_gateway.deploy import credential_gateway
 from sandbox_host.roles.docker_daemon.deploy import docker_daemon, restart_if_changed
 from sandbox_host.roles.docker_engine.deploy import docker_engine
 from sandbox_host.roles.docker_proxy.deploy import docker_proxy
@@ -65,6 +66,7 @@ if settings.gvisor.enabled:
 # The sandbox: networks, the egress proxy on them, the agent image and the launcher.
 sandbox_networks(settings.sandbox_network, mtu=settings.docker_daemon.mtu)
 egress_proxy(settings.egress_proxy, settings.sandbox_network, settings.images)
+credential_gateway(settings.credential_gateway, settings.sandbox_network, settings.images)
 if settings.agent.enabled:
     agent_image(settings.agent, settings.images)
 launcher(settings.launcher_sections())
