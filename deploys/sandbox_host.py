@@ -66,7 +66,8 @@ if settings.gvisor.enabled:
 # The sandbox: networks, the egress proxy on them, the agent image and the launcher.
 sandbox_networks(settings.sandbox_network, mtu=settings.docker_daemon.mtu)
 egress_proxy(settings.egress_proxy, settings.sandbox_network, settings.images)
-credential_gateway(settings.credential_gateway, settings.sandbox_network, settings.images)
 if settings.agent.enabled:
+    # The gateway serves the agent's sandboxes only (roles/credential_gateway).
+    credential_gateway(settings.credential_gateway, settings.sandbox_network, settings.images)
     agent_image(settings.agent, settings.images)
 launcher(settings.launcher_sections())

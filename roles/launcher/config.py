@@ -62,7 +62,7 @@ def launcher_config(sections: LauncherSections, uid: int, gid: int) -> dict:
         "agent_command": list(launcher.agent_command),
         "doctor": launcher.doctor.model_dump(),
         # The per-user credential gateway (roles/credential_gateway); null: credentials in the sandbox.
-        "gateway": gateway_section(sections.credential_gateway, network),
+        "gateway": gateway_section(sections.credential_gateway if agent.enabled else None, network),
     }
 
 
