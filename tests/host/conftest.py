@@ -43,7 +43,7 @@ def converge():
     def run(deploy="deploys/sandbox_host.py", extra_group_vars=None):
         env = dict(os.environ)
         if extra_group_vars:  # a folder layered over the scenario's group_vars
-            dirs = env.get(config.GROUP_VARS_ENV, str(config.DEFAULT_GROUP_VARS))
+            dirs = env.get(config.GROUP_VARS_ENV, str(config.layers.DEFAULT_GROUP_VARS))
             env[config.GROUP_VARS_ENV] = f"{dirs}:{extra_group_vars}"
         done = subprocess.run(
             [sys.executable, str(REPO / "molecule/shared/pyinfra_run.py"), deploy],
