@@ -10,8 +10,8 @@ with the launcher's own arguments, and a client container. The client times N PO
 /v1/messages with curl's own clock (process start-up not counted):
   direct        client -> stand-in over TLS, a new connection per request (what the agent would
                 do without the gateway, minus the egress proxy)
-  via gateway   client -> gateway (http) -> stand-in (TLS; the gateway keeps its upstream
-                connections, as it does for the real API)
+  via gateway   client -> gateway (http) -> stand-in (TLS, a new upstream connection per
+                request: the gateway looks the API's name up per request, see its README)
 each once with one curl per request and once with one curl for all N (the client's connection
 reused). Then the gateway's memory (docker stats) after the run. Prints numbers only.
 """

@@ -16,8 +16,8 @@ SECRET = b"sk-ant-api03-UNIT-GATEWAY-SECRET"
 
 def test_nginx_conf_forwards_to_the_api_host_only_with_verification():
     conf = nginx.render_nginx_conf(CredentialGatewaySettings(api_host="api.example.com", api_port=8443))
-    assert "server api.example.com:8443;" in conf
-    assert "proxy_pass https://gateway_api;" in conf
+    assert 'set $gw_upstream "api.example.com:8443";' in conf
+    assert "proxy_pass https://$gw_upstream;" in conf
     assert "proxy_ssl_verify on;" in conf and "proxy_ssl_name api.example.com;" in conf
     assert "proxy_set_header Host api.example.com:8443;" in conf
     assert "include /etc/nginx/credential/*.conf;" in conf
