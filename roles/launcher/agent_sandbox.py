@@ -692,8 +692,8 @@ def choose_gateway(docker: Docker, cfg: dict, creds: Credentials | None, fresh: 
     (the host's credential stored in the user's gateway first, if new or --fresh-creds); None:
     credentials go into the sandbox as before."""
     gw = cfg.get("gateway")
-    if not gw:
-        return None
+    if not gw or (creds is None and fresh):
+        return None  # (--fresh-creds with nothing to put in: install_credentials says so)
     if creds is not None and creds.kind not in GATEWAY_KINDS:
         _warn(f"the {creds.kind} credentials from {creds.source} carry a refresh token the agent must "
               "use itself: they go into the sandbox (no credential gateway). Keep them out with an API key "

@@ -99,3 +99,10 @@ def test_invoking_uid_is_sudos_caller(monkeypatch):
     assert sandbox.invoking_uid({"SUDO_UID": "1234"}) == 1234
     monkeypatch.setattr(sandbox.os, "getuid", lambda: 1000)
     assert sandbox.invoking_uid({"SUDO_UID": "1234"}) == 1000
+
+
+def test_fresh_creds_without_host_credentials_is_not_served_by_a_stored_one(tmp_path):
+    docker = gateway_docker(stored="api-key")
+    assert sandbox.choose_gateway(docker, cfg(), None, fresh=True) is None
+    with pytest.raises(sandbox.LauncherError, match="--fresh-creds, but the host has no credentials"):
+        sandbox.start_sandbox(docker, cfg(runtime=None), "sbx", tmp_path, None, fresh=True, say=lambda m: None)
