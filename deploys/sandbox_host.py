@@ -16,6 +16,7 @@ from sandbox_host.roles.agent.deploy import agent_image
 from sandbox_host import config
 from sandbox_host.roles.common.facts import InitSystem
 from sandbox_host.roles.conformance.deploy import conformance
+from sandbox_host.roles.credential_gateway.deploy import credential_gateway
 from sandbox_host.roles.docker_daemon.deploy import detect_mtu, docker_daemon, restart_if_changed
 from sandbox_host.roles.docker_engine.deploy import docker_engine
 from sandbox_host.roles.docker_proxy.deploy import docker_proxy
@@ -78,6 +79,8 @@ def deploy_sandbox_host():
     sandbox_networks(settings.sandbox_network, mtu=mtu[0])
     egress_proxy(settings.egress_proxy, settings.sandbox_network, settings.images)
     if settings.agent.enabled:
+        # The gateway serves the agent's sandboxes only (roles/credential_gateway).
+        credential_gateway(settings.credential_gateway, settings.sandbox_network, settings.images)
         agent_image(settings.agent, settings.images)
     launcher(settings.launcher_sections())
 

@@ -21,6 +21,8 @@ Standard library only: it runs on any host with python3.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import ipaddress
 import json
 import os
 import shlex
@@ -476,15 +478,21 @@ def ensure_state_volume(docker: Docker, cfg: dict, volume: str, ids: tuple[int, 
 
 
 def start_sandbox(docker: Docker, cfg: dict, name: str, workspace: Path, creds: Credentials | None,
-                  fresh: bool, say=print) -> None:
+                  fresh: bool, say=print, gateway: GatewayRoute | None = None) -> None:
     """Create the container as the invoking user with their own state volume, wait for its
-    entrypoint, install credentials; remove it on failure."""
+    entrypoint, install credentials; remove it on failure. With a gateway route the sandbox is
+    pointed at it and gets only its placeholder credential."""
     runtime = choose_runtime(docker, cfg)
     uid, gid, foreign = run_ids(cfg, image_ids(docker, cfg))
     volume = user_names(cfg)[1]
     ensure_state_volume(docker, cfg, volume, (uid, gid))
     accounts = account_files(cfg, uid, gid) if foreign else None
-    docker.run(run_args(cfg, name, workspace, host_gitconfig(cfg), runtime, (uid, gid), volume, accounts))
+    args = run_args(cfg, name, workspace, host_gitconfig(cfg), runtime, (uid, gid), volume, accounts)
+    if gateway is not None:
+        args = with_gateway(args, gateway)
+        # --force: real credentials an earlier in-sandbox run left in the state volume go.
+        creds, fresh = placeholder_credentials(gateway), True
+    docker.run(args)
     try:
         wait_ready(docker, name)
         say(install_credentials(docker, name, creds, fresh))
@@ -730,6 +738,218 @@ def filter_log_lines(lines, decision: str | None, field: str = "decision"):
             yield record
 
 
+# --- credential gateway (roles/credential_gateway) ----------------------------------------------
+# API keys and CLAUDE_CODE_OAUTH_TOKEN stay outside the sandbox. Each host user has a gateway
+# container <name_prefix>-<uid> (nginx) at a fixed IP on the internal network and on the egress
+# network; the agent gets ANTHROPIC_BASE_URL=http://<ip>:<port> and a placeholder credential, and
+# the gateway adds the real one on the way to the API host. The real credential lives in the volume
+# <name_prefix>-<uid>, mounted read-only into that gateway only and written by a one-shot container
+# (no network) that reads it on stdin. Credentials JSON (subscription login, with a refresh token)
+# stays in-sandbox: the CLI must refresh it itself, and the gateway (plain nginx) cannot.
+
+GATEWAY_KINDS = ("api-key", "oauth-token")
+# What the agent holds in gateway mode: shaped like the real thing, worth nothing.
+PLACEHOLDERS = {
+    "api-key": b"sk-ant-api03-sandbox-gateway-placeholder-not-a-key",
+    "oauth-token": b"sk-ant-oat01-sandbox-gateway-placeholder-not-a-token",
+}
+GATEWAY_ROLE_LABEL = "org.sandbox-host.role=credential-gateway"
+GATEWAY_SPEC_LABEL = "org.sandbox-host.spec"
+MODE_LABEL = "org.sandbox-host.credential-mode"
+GATEWAY_LABEL = "org.sandbox-host.gateway"
+GATEWAY_READY_TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class GatewayRoute:
+    name: str
+    ip: str
+    port: int
+    kind: str
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.ip}:{self.port}"
+
+
+def invoking_uid(environ: dict | None = None) -> int:
+    """The host user a gateway belongs to: the caller, or sudo's caller when run through sudo."""
+    environ = os.environ if environ is None else environ
+    uid = os.getuid()
+    if uid == 0 and environ.get("SUDO_UID", "").isdigit():
+        return int(environ["SUDO_UID"])
+    return uid
+
+
+def gateway_name(gw: dict, uid: int) -> str:
+    """The user's gateway container, and its credential volume (same name)."""
+    return f"{gw['name_prefix']}-{uid}"
+
+
+def _one_shot(gw: dict, volume: str, mode: str) -> list[str]:
+    """`docker run` of the gateway image for gateway-credential: no network, nothing to gain."""
+    return ["run", "--rm", "--interactive", "--network", "none", "--cap-drop", "ALL",
+            "--security-opt", "no-new-privileges", "--read-only",
+            "--volume", f"{volume}:{gw['credential_dir']}:{mode}", "--entrypoint", "gateway-credential", gw["image"]]
+
+
+def gateway_stored_kind(docker: Docker, gw: dict, name: str) -> str | None:
+    """The kind of credential in the user's gateway volume, None when it holds none."""
+    if not docker.ok(["volume", "inspect", name]):
+        return None
+    if running(docker, name):
+        done = docker.run(["exec", name, "gateway-credential", "status"], check=False)
+    else:
+        done = docker.run([*_one_shot(gw, name, "ro"), "status"], check=False, input=b"")
+    kind = done.stdout.decode().strip()
+    return kind if done.returncode == 0 and kind in GATEWAY_KINDS else None
+
+
+def gateway_store(docker: Docker, gw: dict, name: str, creds: Credentials) -> str:
+    """Write the credential into the user's gateway volume, from stdin."""
+    docker.run(["volume", "create", "--label", GATEWAY_ROLE_LABEL, name])
+    done = docker.run([*_one_shot(gw, name, "rw"), "install", creds.kind], input=creds.secret, check=False)
+    if done.returncode != 0:
+        raise LauncherError(f"storing the {creds.kind} from {creds.source} in the gateway failed: "
+                            f"{done.stderr.decode(errors='replace').strip()}")
+    return f"{done.stdout.decode().strip()} (from {creds.source})"
+
+
+def _configured_ip(docker: Docker, name: str, network: str) -> str | None:
+    raw = docker.out(["inspect", "--format", "{{json .NetworkSettings.Networks}}", name], check=False)
+    try:
+        config = (json.loads(raw or "null") or {}).get(network) or {}
+    except json.JSONDecodeError:
+        return None
+    return (config.get("IPAMConfig") or {}).get("IPv4Address") or config.get("IPAddress") or None
+
+
+def gateway_ip(docker: Docker, gw: dict, name: str) -> str:
+    """The user's gateway keeps its IP; a new one takes the first address of the range that no
+    container on the internal network (nor a stopped gateway) holds."""
+    mine = _configured_ip(docker, name, gw["internal_network"])
+    if mine:
+        return mine
+    raw = docker.out(["network", "inspect", "--format", "{{json .Containers}}", gw["internal_network"]])
+    used = {entry.get("IPv4Address", "").split("/")[0] for entry in (json.loads(raw or "null") or {}).values()}
+    others = docker.out(["ps", "--all", "--quiet", "--filter", f"label={GATEWAY_ROLE_LABEL}"], check=False).split()
+    used |= {_configured_ip(docker, other, gw["internal_network"]) for other in others}
+    for address in ipaddress.ip_network(gw["ip_range"]).hosts():
+        if str(address) not in used:
+            return str(address)
+    raise LauncherError(f"no free address left for a credential gateway in {gw['ip_range']} "
+                        "(sandbox_network.gateway_ip_range): remove gateways of users who left")
+
+
+def gateway_create_args(gw: dict, name: str, ip: str, uid: int) -> list[str]:
+    """`docker create` arguments of a user's gateway (without the spec label). No secret here."""
+    return [
+        "--name", name, "--network", gw["internal_network"], "--ip", ip,
+        "--restart", "unless-stopped",
+        "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+        "--read-only", "--tmpfs", "/tmp:rw,noexec,nosuid,size=16m",
+        "--memory", gw["memory"], "--pids-limit", str(gw["pids"]),
+        "--label", GATEWAY_ROLE_LABEL, "--label", f"org.sandbox-host.gateway-uid={uid}",
+        "--volume", f"{name}:{gw['credential_dir']}:ro",
+        gw["image"],
+    ]
+
+
+def ensure_gateway(docker: Docker, gw: dict, uid: int, kind: str, restart: bool) -> GatewayRoute:
+    """The user's gateway running as configured (recreated when its image or settings changed,
+    restarted when its credential did, so nginx reads it again), answering on its port."""
+    name = gateway_name(gw, uid)
+    ip = gateway_ip(docker, gw, name)
+    create = gateway_create_args(gw, name, ip, uid)
+    image_id = docker.out(["image", "inspect", "--format", "{{.Id}}", gw["image"]])
+    spec = hashlib.sha256(json.dumps([image_id, create, gw["egress_network"]]).encode()).hexdigest()
+    current = docker.out(["inspect", "--format", f'{{{{index .Config.Labels "{GATEWAY_SPEC_LABEL}"}}}}', name],
+                         check=False)
+    if current != spec:
+        docker.run(["rm", "--force", name], check=False)
+        docker.run(["create", "--label", f"{GATEWAY_SPEC_LABEL}={spec}", *create])
+        docker.run(["network", "connect", gw["egress_network"], name])
+        docker.run(["start", name])
+    elif restart:
+        docker.run(["restart", name])
+    elif not running(docker, name):
+        docker.run(["start", name])
+    deadline = time.monotonic() + GATEWAY_READY_TIMEOUT
+    while not docker.ok(["exec", name, "bash", "-c", f"</dev/tcp/127.0.0.1/{gw['port']}"]):
+        if time.monotonic() > deadline or not running(docker, name):
+            logs = docker.run(["logs", "--tail", "20", name], check=False)
+            detail = (logs.stdout + logs.stderr).decode(errors="replace").strip()
+            raise LauncherError(f"the credential gateway {name} did not start:\n{detail}")
+        time.sleep(0.2)
+    return GatewayRoute(name, ip, int(gw["port"]), kind)
+
+
+def choose_gateway(docker: Docker, cfg: dict, creds: Credentials | None, fresh: bool,
+                   say=print) -> GatewayRoute | None:
+    """The gateway route when the configuration has a gateway and the credential kind allows it
+    (the host's credential stored in the user's gateway first, if new or --fresh-creds); None:
+    credentials go into the sandbox as before."""
+    gw = cfg.get("gateway")
+    if not gw or (creds is None and fresh):
+        return None  # (--fresh-creds with nothing to put in: install_credentials says so)
+    if creds is not None and creds.kind not in GATEWAY_KINDS:
+        _warn(f"the {creds.kind} credentials from {creds.source} carry a refresh token the agent must "
+              "use itself: they go into the sandbox (no credential gateway). Keep them out with an API key "
+              "or a CLAUDE_CODE_OAUTH_TOKEN from `claude setup-token`.")
+        return None
+    if not docker.ok(["image", "inspect", gw["image"]]):
+        raise LauncherError(f"the credential gateway image {gw['image']} is missing: run the sandbox-host deploy")
+    uid = invoking_uid()
+    name = gateway_name(gw, uid)
+    stored = gateway_stored_kind(docker, gw, name)
+    if creds is None and stored is None:
+        return None
+    changed = False
+    if creds is not None and (fresh or stored is None):
+        say(gateway_store(docker, gw, name, creds))
+        stored, changed = creds.kind, True
+    elif creds is not None:
+        say(f"the gateway {name} keeps its {stored} credential (--fresh-creds replaces it)")
+    else:
+        say(f"using the {stored} credential the gateway {name} holds")
+    return ensure_gateway(docker, gw, uid, stored, restart=changed)
+
+
+def placeholder_credentials(route: GatewayRoute) -> Credentials:
+    return Credentials(route.kind, PLACEHOLDERS[route.kind], f"the credential gateway {route.name} (placeholder)")
+
+
+def with_gateway(args: list[str], route: GatewayRoute) -> list[str]:
+    """The sandbox's `docker run` arguments pointed at the gateway: ANTHROPIC_BASE_URL, the
+    gateway's IP past the proxy (NO_PROXY), labels `status` reads. The image stays last."""
+    out = []
+    for arg in args[:-1]:
+        if arg.startswith(("NO_PROXY=", "no_proxy=")):
+            arg = f"{arg},{route.ip}" if arg.split("=", 1)[1] else f"{arg}{route.ip}"
+        out.append(arg)
+    return [*out, "--env", f"ANTHROPIC_BASE_URL={route.url}", "--label", f"{MODE_LABEL}=gateway",
+            "--label", f"{GATEWAY_LABEL}={route.name}", args[-1]]
+
+
+def gateway_status(docker: Docker, cfg: dict, sandbox: str, sandbox_running: bool) -> dict:
+    """For `status`: the mode the running sandbox uses, and the invoking user's gateway."""
+    info = {}
+    if sandbox_running:
+        mode = docker.out(["inspect", "--format", f'{{{{index .Config.Labels "{MODE_LABEL}"}}}}', sandbox], check=False)
+        info["credential_mode"] = "gateway" if mode == "gateway" else "in-sandbox"
+    gw = cfg.get("gateway")
+    if gw:
+        name = gateway_name(gw, invoking_uid())
+        info["gateway"] = name
+        info["gateway_running"] = running(docker, name)
+        if info["gateway_running"]:
+            info["gateway_url"] = f"http://{_configured_ip(docker, name, gw['internal_network'])}:{gw['port']}"
+            info["gateway_credential"] = gateway_stored_kind(docker, gw, name)
+    else:
+        info["gateway"] = None
+    return info
+
+
 # --- commands ------------------------------------------------------------------------------------
 
 
@@ -740,7 +960,9 @@ def cmd_run(args, cfg, docker: Docker) -> int:
     if args.rebuild:
         rebuild(docker, cfg)
     name = f"{user_names(cfg)[0]}-run-{os.getpid()}"
-    start_sandbox(docker, cfg, name, workspace, creds, args.fresh_creds, say=lambda m: print(m, file=sys.stderr))
+    say = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    gateway = choose_gateway(docker, cfg, creds, args.fresh_creds, say=say)
+    start_sandbox(docker, cfg, name, workspace, creds, args.fresh_creds, say=say, gateway=gateway)
     try:
         command = args.command or cfg.get("agent_command", ["claude"])
         return docker.interactive(["exec", *tty_flags(), "--workdir", "/workspace", name, *command])
@@ -759,7 +981,8 @@ def cmd_start(args, cfg, docker: Docker) -> int:
     creds = find_credentials(cfg, args.credentials_file)
     if args.rebuild:
         rebuild(docker, cfg)
-    start_sandbox(docker, cfg, name, workspace, creds, args.fresh_creds)
+    gateway = choose_gateway(docker, cfg, creds, args.fresh_creds)
+    start_sandbox(docker, cfg, name, workspace, creds, args.fresh_creds, gateway=gateway)
     print(f"sandbox {name} ready: {workspace} at /workspace (agent-sandbox shell)")
     return 0
 
@@ -797,6 +1020,7 @@ def cmd_status(args, cfg, docker: Docker) -> int:
         creds = docker.run(["exec", name, "agent-credentials", "status"], check=False)
         info.update(runtime=runtime, started=started, workspace=workspace, image_current=image_id == current,
                     credentials=creds.stdout.decode().strip() if creds.returncode == 0 else None)
+    info.update(gateway_status(docker, cfg, name, info["running"]))
     proxy = cfg["proxy"].get("container")
     if proxy:
         info["proxy_running"] = running(docker, proxy)
@@ -804,7 +1028,7 @@ def cmd_status(args, cfg, docker: Docker) -> int:
         print(json.dumps(info, indent=2))
     else:
         for key, value in info.items():
-            print(f"{key:<14} {value}")
+            print(f"{key:<18} {value}")
         if info["running"] and not info["image_current"]:
             print("the image was updated since this sandbox started: stop and start it to use the new one")
     return 0 if info["running"] else 3

@@ -13,6 +13,8 @@ import json
 from typing import NamedTuple
 
 from sandbox_host.roles.agent.settings import AgentSettings
+from sandbox_host.roles.credential_gateway.deploy import launcher_section as gateway_section
+from sandbox_host.roles.credential_gateway.settings import CredentialGatewaySettings
 from sandbox_host.roles.egress_proxy.settings import EgressProxySettings
 from sandbox_host.roles.gvisor.settings import GvisorSettings
 from sandbox_host.roles.images.operations import CONTENT_TAG_HEX_DIGITS, CONTENT_TAG_PREFIX, HASH_LABEL
@@ -31,6 +33,7 @@ class LauncherSections(NamedTuple):
     gvisor: GvisorSettings
     sandbox_network: SandboxNetworkSettings
     egress_proxy: EgressProxySettings
+    credential_gateway: CredentialGatewaySettings | None = None
 
 
 def launcher_config(sections: LauncherSections, uid: int, gid: int) -> dict:
@@ -69,6 +72,8 @@ def launcher_config(sections: LauncherSections, uid: int, gid: int) -> dict:
         "gitconfig": launcher.gitconfig,
         "agent_command": list(launcher.agent_command),
         "doctor": launcher.doctor.model_dump(),
+        # The per-user credential gateway (roles/credential_gateway); null: credentials in the sandbox.
+        "gateway": gateway_section(sections.credential_gateway if agent.enabled else None, network),
     }
 
 

@@ -33,6 +33,14 @@ class SandboxNetworkSettings(Section):
         default=3128,
         description="Port the proxy listens on (HTTP_PROXY=http://proxy_ip:proxy_port for the agent).",
     )
+    gateway_ip_range: Network = Field(
+        default="172.30.0.224/27",
+        description=(
+            "Fixed IPs of the per-user credential gateways (credential_gateway), inside "
+            "internal_subnet; each host user's gateway takes the first free one. At the top of the "
+            "subnet, away from the addresses Docker hands out from the bottom."
+        ),
+    )
     egress_network: str = Field(
         default="sandbox-egress",
         description="External network: the proxy only, its way out.",

@@ -19,6 +19,7 @@ from sandbox_host.roles.images.settings import ImagesSettings
 from sandbox_host.roles.egress_proxy.settings import EgressProxySettings
 from sandbox_host.roles.agent.settings import AgentSettings
 from sandbox_host.roles.conformance.sections import ConformanceSections
+from sandbox_host.roles.credential_gateway.settings import CredentialGatewaySettings
 from sandbox_host.roles.launcher.config import LauncherSections
 from sandbox_host.roles.launcher.settings import LauncherSettings
 from sandbox_host.roles.macos.settings import MacosSettings
@@ -35,12 +36,14 @@ class HostConfig(Section):
     sandbox_network: SandboxNetworkSettings = Field(default_factory=SandboxNetworkSettings)
     egress_proxy: EgressProxySettings = Field(default_factory=EgressProxySettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
+    credential_gateway: CredentialGatewaySettings = Field(default_factory=CredentialGatewaySettings)
     launcher: LauncherSettings = Field(default_factory=LauncherSettings)
     conformance: ConformanceSettings = Field(default_factory=ConformanceSettings)
     macos: MacosSettings = Field(default_factory=MacosSettings)
 
     def launcher_sections(self) -> LauncherSections:
-        return LauncherSections(self.launcher, self.agent, self.images, self.gvisor, self.sandbox_network, self.egress_proxy)
+        return LauncherSections(self.launcher, self.agent, self.images, self.gvisor, self.sandbox_network,
+                                self.egress_proxy, self.credential_gateway)
 
     def conformance_sections(self) -> ConformanceSections:
         return ConformanceSections(
@@ -73,6 +76,12 @@ class HostConfig(Section):
         if ip not in subnet or ip in (subnet.network_address, subnet.broadcast_address):
             problems.append(
                 (("sandbox_network", "proxy_ip"), f"{ip} is not a usable address of sandbox_network.internal_subnet {subnet}")
+            )
+        gateways = ipaddress.ip_network(sandbox.gateway_ip_range)
+        if not gateways.subnet_of(subnet) or ip in gateways:
+            problems.append(
+                (("sandbox_network", "gateway_ip_range"),
+                 f"{gateways} must lie inside sandbox_network.internal_subnet {subnet} and not hold proxy_ip {ip}")
             )
         if self.docker_daemon.ipv6 and self.host_network.disable_ipv6:
             problems.append(
