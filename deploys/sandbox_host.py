@@ -5,7 +5,9 @@
 
 Thin composition: every step is a role (roles/<name>/deploy.py) with its settings section in
 group_vars/. Order matters: Docker and its configuration first, one guarded restart, then what
-runs on Docker (gVisor smoke run, sandbox networks and images, launcher).
+runs on Docker (gVisor runtime check, sandbox networks and images, launcher). A dockerd that does
+not answer is started only after its configuration is written: the deploy repairs a daemon.json
+that stops it instead of failing on it.
 """
 
 from pyinfra import host
@@ -13,10 +15,12 @@ from pyinfra.operations.util import any_changed
 
 from sandbox_host.roles.agent.deploy import agent_image
 from sandbox_host import config
-from sandbox_host.roles.common.facts import InitSystem
+from sandbox_host.roles.common.facts import DockerResponds, InitSystem
+from sandbox_host.roles.docker_daemon import daemon_json
 from sandbox_host.roles.docker_daemon.deploy import docker_daemon, restart_if_changed
-from sandbox_host.roles.docker_engine.deploy import docker_engine
+from sandbox_host.roles.docker_engine.deploy import docker_engine, start_after_config
 from sandbox_host.roles.docker_proxy.deploy import docker_proxy
+from sandbox_host.roles.docker_proxy.warnings import warn_foreign_dropins
 from sandbox_host.roles.egress_proxy.deploy import egress_proxy
 from sandbox_host.roles.firewall.deploy import configure_firewall
 from sandbox_host.roles.gvisor import deploy as gvisor
@@ -29,8 +33,9 @@ from sandbox_host.roles.sandbox_network.deploy import sandbox_networks
 # group stops the run before a host is touched (exit 2, file, key and reason, no traceback).
 settings = config.load_or_exit(host.groups)
 init = host.get_fact(InitSystem)
+docker_running = host.get_fact(DockerResponds)
 
-docker_engine(settings.docker_engine)
+docker_engine(settings.docker_engine, running=docker_running)
 host_network(settings.host_network)
 # Before the restart: a bridge bound to another firewalld zone stops dockerd from starting.
 sandbox = settings.sandbox_network
@@ -50,16 +55,29 @@ daemon_config = docker_daemon(
     released={"default-runtime": settings.gvisor.runtime_name},
 )
 daemon_proxy = docker_proxy(settings.docker_proxy, init)
-restart_if_changed(settings.docker_daemon, init, daemon_config, daemon_proxy)
+warn_foreign_dropins(settings.docker_proxy, init)
+if docker_running:
+    restart_if_changed(settings.docker_daemon, init, daemon_config, daemon_proxy)
+else:
+    managed = [*daemon_json.managed_options(settings.docker_daemon), "runtimes", "default-runtime"]
+    start_after_config(settings.docker_engine, init, docker_running, settings.docker_daemon.path, managed,
+                       timeout=settings.docker_daemon.restart_timeout)
 
 base_image = images.base_image(settings.images)
 
 if settings.gvisor.enabled:
-    gvisor.smoke_run(
-        name="Smoke run under runsc",
+    # Not only "does a container start": the operations agents use, recorded for the launcher.
+    # Again whenever runsc or dockerd's config changed, or when no result is recorded yet.
+    gvisor.warn_recorded_failure(settings.gvisor)
+    recheck = {} if gvisor.check_missing(settings.gvisor) else {
+        "_if": any_changed(*[op for op in (daemon_config, runsc_installed) if op is not None])}
+    gvisor.runtime_check(
+        name=f"Runtime check under {settings.gvisor.runtime_name} (ls -la, stat, git status, node, fork storm)",
         runtime=settings.gvisor.runtime_name,
         image=settings.gvisor.smoke_image or settings.images.base_image,
-        _if=any_changed(*[op for op in (daemon_config, runsc_installed) if op is not None]),
+        state_file=settings.gvisor.runtime_check_file,
+        source=settings.gvisor.source,
+        **recheck,
     )
 
 # The sandbox: networks, the egress proxy on them, the agent image and the launcher.

@@ -66,3 +66,11 @@ class GvisorSettings(Section):
             "base image (images.base_image), which every host needs anyway."
         ),
     )
+    runtime_check_file: str = Field(
+        default="/var/lib/sandbox-host/runtime-check.json",
+        description=(
+            "Where the deploy records whether the runtime does what agents do (ls -la, stat, git status, a node "
+            "file read, a fork storm); the launcher falls back to runc (or refuses with agent.require_gvisor) "
+            "when it says the runtime fails."
+        ),
+    )
