@@ -46,7 +46,7 @@ def load(text: str) -> RuntimeCheck:
     try:
         data = json.loads(text)
         if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
+            raise ValueError(f"not a {SCHEMA} file: a JSON {type(data).__name__}, not an object")
         data.pop("ok", None)  # derived; recomputed
         return RuntimeCheck.model_validate(data)
     except (json.JSONDecodeError, ValidationError) as exc:
