@@ -62,7 +62,8 @@ class GvisorSettings(Section):
     smoke_image: str | None = Field(
         default=None,
         description=(
-            "Image for the smoke run that proves runsc works after registration; null = the sandbox's "
+            "Image for the runtime check (files/agent_operations.sh) that proves runsc works after registration; "
+            "null = the sandbox's "
             "base image (images.base_image), which every host needs anyway."
         ),
     )

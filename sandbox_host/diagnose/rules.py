@@ -532,12 +532,13 @@ def route_overlaps_docker_network(report: dict) -> list[Finding]:
             why=f"Two routes claim the same addresses and the kernel picks the most specific one, here {wins}. "
                 "Classic after a VPN or a new interface: \"containers cannot reach X\".",
             evidence=clash,
-            fix=[f"sudo ip route del {clash['route']} dev {clash['interface']}   (if that route is not needed)",
+            fix=[f"sudo ip route del {clash['route']} dev {clash['interface']}",
                  f"or move the Docker network off {clash['route']}: " + (
                      "sandbox_network.*_subnet in group_vars, then the deploy recreates it" if sandbox else
                      f"docker network rm {clash['network']} and recreate it on another subnet (docker_daemon.default_address_pools)")],
             permanent={"sandbox_network.internal_subnet" if sandbox else "docker_daemon.default_address_pools":
                        f"a subnet that does not overlap {clash['route']}"},
+            notes=["Delete the route only if nothing needs it (a VPN may); otherwise move the Docker network."],
             seed=SEED_001.format(6, "Docker bridge network corruption: subnet conflicts"),
         ))
     return found

@@ -43,7 +43,7 @@ def test_route_through_another_interface_overlapping_a_docker_network_is_named_f
     found = rules.run_rules(r)
     assert found[0].id == "route_overlaps_docker_network"
     assert found[0].evidence["network"] == "sandbox-internal" and found[0].evidence["interface"] == "tun0"
-    assert found[0].fix[0].startswith(f"sudo ip route del {route} dev tun0")
+    assert found[0].fix[0] == f"sudo ip route del {route} dev tun0"
     assert "sandbox_network.internal_subnet" in found[0].permanent
 
 
