@@ -11,6 +11,7 @@ that stops it instead of failing on it.
 """
 
 from pyinfra import host
+from pyinfra.operations import python
 from pyinfra.operations.util import any_changed
 
 from sandbox_host.roles.agent.deploy import agent_image
@@ -63,26 +64,38 @@ else:
     start_after_config(settings.docker_engine, init, docker_running, settings.docker_daemon.path, managed,
                        timeout=settings.docker_daemon.restart_timeout)
 
-base_image = images.base_image(settings.images)
 
-if settings.gvisor.enabled:
-    # Not only "does a container start": the operations agents use, recorded for the launcher.
-    # Again whenever runsc or dockerd's config changed, or when no result is recorded yet.
-    gvisor.warn_recorded_failure(settings.gvisor)
-    recheck = {} if gvisor.check_missing(settings.gvisor) else {
-        "_if": any_changed(*[op for op in (daemon_config, runsc_installed) if op is not None])}
-    gvisor.runtime_check(
-        name=f"Runtime check under {settings.gvisor.runtime_name} (ls -la, stat, git status, node, fork storm)",
-        runtime=settings.gvisor.runtime_name,
-        image=settings.gvisor.smoke_image or settings.images.base_image,
-        state_file=settings.gvisor.runtime_check_file,
-        source=settings.gvisor.source,
-        **recheck,
-    )
+def on_docker():
+    """Everything that needs a running dockerd: facts about images, networks and containers."""
+    images.base_image(settings.images)
 
-# The sandbox: networks, the egress proxy on them, the agent image and the launcher.
-sandbox_networks(settings.sandbox_network, mtu=settings.docker_daemon.mtu)
-egress_proxy(settings.egress_proxy, settings.sandbox_network, settings.images)
-if settings.agent.enabled:
-    agent_image(settings.agent, settings.images)
-launcher(settings.launcher_sections())
+    if settings.gvisor.enabled:
+        # Not only "does a container start": the operations agents use, recorded for the launcher.
+        # Again whenever runsc or dockerd's config changed, or when no result is recorded yet.
+        gvisor.warn_recorded_failure(settings.gvisor)
+        recheck = {} if gvisor.check_missing(settings.gvisor) else {
+            "_if": any_changed(*[op for op in (daemon_config, runsc_installed) if op is not None])}
+        gvisor.runtime_check(
+            name=f"Runtime check under {settings.gvisor.runtime_name} (ls -la, stat, git status, node, fork storm)",
+            runtime=settings.gvisor.runtime_name,
+            image=settings.gvisor.smoke_image or settings.images.base_image,
+            state_file=settings.gvisor.runtime_check_file,
+            source=settings.gvisor.source,
+            **recheck,
+        )
+
+    # The sandbox: networks, the egress proxy on them, the agent image and the launcher.
+    sandbox_networks(settings.sandbox_network, mtu=settings.docker_daemon.mtu)
+    egress_proxy(settings.egress_proxy, settings.sandbox_network, settings.images)
+    if settings.agent.enabled:
+        agent_image(settings.agent, settings.images)
+    launcher(settings.launcher_sections())
+
+
+if docker_running:
+    on_docker()
+else:
+    # dockerd did not answer at planning: the Docker facts these roles read cannot be gathered
+    # yet. Planned and run once dockerd is up (pyinfra runs operations called during execution
+    # right away), in the same run.
+    python.call(name="Deploy what runs on Docker, now that dockerd answers", function=on_docker)

@@ -15,6 +15,7 @@ PROBE_NAME would go to the test host's real upstream resolver.
 import ipaddress
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -154,6 +155,12 @@ def gather(tmp_path, proxy_target=PROXY_TARGET) -> dict:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     (report_file,) = out.glob("*.json")
+    keep = os.environ.get("SANDBOX_HOST_DIAGNOSE_KEEP")  # a folder: keep every report (closing-note tables)
+    if keep:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "report").split(" ")[0].split("::")[-1]
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        (Path(keep) / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', test)}-{len(list(Path(keep).glob('*.json')))}.json").write_text(
+            report_file.read_text())
     return json.loads(report_file.read_text())
 
 
