@@ -106,7 +106,8 @@ def dockerd_refusal(report: dict) -> dict:
     if validate.get("status") == "failed":
         errors.append("dockerd --validate: " + (validate.get("output") or "").strip())
     text = "\n".join(errors).lower()
-    named = sorted(key for key in content if re.search(rf"(?<![\w-]){re.escape(key.lower())}(?![\w-])", text))
+    # "Config.icc", "--iptables=false", "icc:": the key, not a longer name that contains it.
+    named = sorted(key for key in content if re.search(rf"(?:^|[^\w-]|--){re.escape(key.lower())}(?![\w-])", text))
     combos = [(sorted(keys), why) for keys, why in REFUSED_COMBINATIONS
               if all(_present(content, key, value) for key, value in keys.items())]
     for keys, _ in combos:

@@ -75,6 +75,13 @@ def test_dead_dockerd_names_the_daemon_json_combination_with_file_and_key():
     assert top.fix[0].endswith("/etc/docker/daemon.json iptables && sudo systemctl restart docker")
 
 
+def test_dead_dockerd_names_keys_in_dockerds_flag_spelling():
+    r = healthy()
+    dockerd_down(r, ["failed to start daemon: You specified --iptables=false with --icc=false. ICC=false uses iptables to "
+                     "function. Please set --icc or --iptables to true."], {"iptables": False, "icc": False, "iptables-x": 1})
+    assert rules.run_rules(r)[0].evidence["daemon.json keys named"] == ["icc", "iptables"]
+
+
 def test_dead_dockerd_names_keys_its_error_mentions():
     r = healthy()
     dockerd_down(r, ['unable to configure the Docker daemon with file /etc/docker/daemon.json: the following directives '
