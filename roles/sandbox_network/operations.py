@@ -87,7 +87,7 @@ def network(
             host.noop(f"network {network} is as configured")
             # Checked at creation too, but a VPN or another interface can add a route later.
             clashes = [c for c in overlaps(network, bridge, subnet, [], host.get_fact(Routes)) if c.startswith("host route")]
-            if clashes and not host.state.is_executing:  # once per run, at planning
+            if clashes and host.state.is_executing:  # once per run (the generator also runs to plan)
                 logger.warning("%ssubnet %s of network %s overlaps %s: containers cannot reach what that route "
                                "leads to (or the host cannot reach them); choose another subnet in sandbox_network "
                                "settings", host.print_prefix, subnet, network, ", ".join(clashes))
