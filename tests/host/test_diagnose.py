@@ -455,6 +455,7 @@ def test_loopback_stub_resolver_is_named_and_its_upstreams_fix_container_dns(pro
     try:
         host.check_output("systemctl reset-failed sbx-diag-stub 2>/dev/null; "
                           f"systemd-run --unit sbx-diag-stub python3 /run/sbx-diag-dns.py {PROBE_NAME} 127.0.0.53")
+        host.check_output("mkdir -p /run/systemd/resolve")
         write_file(host, "/run/systemd/resolve/resolv.conf", RESOLV["probe"])
         write_file(host, "/etc/resolv.conf", "nameserver 127.0.0.53\n")
         for rule in block:
@@ -480,6 +481,7 @@ def test_loopback_stub_resolver_is_named_and_its_upstreams_fix_container_dns(pro
 def test_dead_proxy_in_a_foreign_dropin_is_named_and_the_deploy_warns(probe_host, converge, tmp_path):
     host = probe_host
     try:
+        host.check_output(f"mkdir -p {DROPIN_DIR}")
         write_file(host, FOREIGN_DROPIN, f'[Service]\nEnvironment="HTTP_PROXY={DEAD_PROXY}" "HTTPS_PROXY={DEAD_PROXY}" '
                                          '"NO_PROXY=localhost,127.0.0.1"\n')
         host.check_output("systemctl daemon-reload && systemctl restart docker")
