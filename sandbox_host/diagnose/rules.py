@@ -593,7 +593,9 @@ def dockerd_dropin_not_owned(report: dict) -> list[Finding]:
 def runtime_fails_agent_operations(report: dict) -> list[Finding]:
     runsc = _get(report, "runsc", default={}) or {}
     live, recorded = runsc.get("operations") or {}, runsc.get("recorded_check") or {}
-    source = live if live.get("status") == "failed" else recorded if recorded.get("status") == "failed" else None
+    # The recorded check matters while the runtime is registered: the launcher reads it then.
+    recorded_counts = recorded.get("status") == "failed" and runsc.get("registered")
+    source = live if live.get("status") == "failed" else recorded if recorded_counts else None
     if not source or not source.get("failed"):
         return []
     gvisor_source = _get(report, "options", "gvisor_source")

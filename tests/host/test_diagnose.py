@@ -258,7 +258,7 @@ CASES = [
     Case("old_runsc_on_new_kernel", [lambda host: edit_daemon_json(host, drop_runsc_args), "systemctl restart docker"],
          "deploy", ["gvisor.network_bug_workaround"],
          cleanup=[lambda host: edit_daemon_json(host, lambda c: c.pop("runtimes", None)), "systemctl restart docker",
-                  "apt-get -y -q purge runsc"],
+                  "apt-get -y -q purge runsc", "rm -f /var/lib/sandbox-host/runtime-check.json"],
          setup=[resolver("host")], after_setup=[resolver("probe"), restart_proxy],
          setup_overlay={"gvisor.enabled": True, "gvisor.smoke_image": PROBE_IMAGE}),
     # The agent's only way out is gone (the proxy container stopped, e.g. by hand or an OOM kill

@@ -268,6 +268,13 @@ def test_runtime_failing_agent_operations_is_named(where):
     assert "gvisor_repo where the host reaches" in finding.permanent["gvisor.source"]
 
 
+def test_a_recorded_failure_of_a_runtime_no_longer_registered_is_not_a_finding():
+    r = healthy()
+    failing_runtime(r, "recorded_check")
+    r["runsc"]["registered"] = False
+    assert ids(r) == []
+
+
 def test_old_runsc_advice_fits_the_hosts_source():
     r = healthy()
     r["runsc"]["smoke"] = {"status": "failed", "error": "cannot run with network enabled in root network namespace"}
