@@ -5,21 +5,26 @@
 
 Thin composition: every step is a role (roles/<name>/deploy.py) with its settings section in
 group_vars/. Order matters: Docker and its configuration first, one guarded restart, then what
-runs on Docker (gVisor smoke run, sandbox networks and images, launcher).
+runs on Docker (gVisor runtime check, sandbox networks and images, launcher, conformance). A
+dockerd that does not answer is started only after its configuration is written: the deploy
+repairs a daemon.json that stops it instead of failing on it.
 """
 
 import pyinfra
 from pyinfra import host
+from pyinfra.operations import python
 from pyinfra.operations.util import any_changed
 
-from sandbox_host.roles.agent.deploy import agent_image
 from sandbox_host import config
-from sandbox_host.roles.common.facts import InitSystem
+from sandbox_host.roles.agent.deploy import agent_image
+from sandbox_host.roles.common.facts import DockerResponds, InitSystem
 from sandbox_host.roles.conformance.deploy import conformance
 from sandbox_host.roles.credential_gateway.deploy import credential_gateway
+from sandbox_host.roles.docker_daemon import daemon_json
 from sandbox_host.roles.docker_daemon.deploy import detect_mtu, docker_daemon, restart_if_changed
-from sandbox_host.roles.docker_engine.deploy import docker_engine
+from sandbox_host.roles.docker_engine.deploy import docker_engine, start_after_config
 from sandbox_host.roles.docker_proxy.deploy import docker_proxy
+from sandbox_host.roles.docker_proxy.warnings import warn_foreign_dropins
 from sandbox_host.roles.egress_proxy.deploy import egress_proxy
 from sandbox_host.roles.firewall.deploy import configure_firewall
 from sandbox_host.roles.gvisor import deploy as gvisor
@@ -36,8 +41,9 @@ def deploy_sandbox_host():
     # group stops the run before a host is touched (exit 2, file, key and reason, no traceback).
     settings = config.load_or_exit(host.groups)
     init = host.get_fact(InitSystem)
+    docker_running = host.get_fact(DockerResponds)
 
-    docker_engine(settings.docker_engine)
+    docker_engine(settings.docker_engine, running=docker_running)
     sandbox = settings.sandbox_network
     sandbox_bridges = [sandbox.internal_bridge, sandbox.egress_bridge] if sandbox.enabled else []
     host_network(settings.host_network, bridges=["docker0", *sandbox_bridges])
@@ -61,31 +67,58 @@ def deploy_sandbox_host():
         mtu=mtu,
     )
     daemon_proxy = docker_proxy(settings.docker_proxy, init)
-    restart_if_changed(settings.docker_daemon, init, daemon_config, daemon_proxy)
+    warn_foreign_dropins(settings.docker_proxy, init)
+    if docker_running:
+        restart_if_changed(settings.docker_daemon, init, daemon_config, daemon_proxy)
+    else:
+        managed = [*daemon_json.managed_options(settings.docker_daemon, detected_mtu=mtu[0]), "runtimes",
+                   "default-runtime"]
+        start_after_config(settings.docker_engine, init, docker_running, settings.docker_daemon.path, managed,
+                           timeout=settings.docker_daemon.restart_timeout)
 
     proxy = settings.docker_proxy
     images.build_proxy(settings.images, proxy.http_proxy, proxy.https_proxy, proxy.no_proxy)
-    base_image = images.base_image(settings.images)
 
-    if settings.gvisor.enabled:
-        gvisor.smoke_run(
-            name="Smoke run under runsc",
-            runtime=settings.gvisor.runtime_name,
-            image=settings.gvisor.smoke_image or settings.images.base_image,
-            _if=any_changed(*[op for op in (daemon_config, runsc_installed) if op is not None]),
-        )
+    def on_docker():
+        """Everything that needs a running dockerd: facts about images, networks and containers."""
+        images.base_image(settings.images)
 
-    # The sandbox: networks, the egress proxy on them, the agent image and the launcher.
-    sandbox_networks(settings.sandbox_network, mtu=mtu[0])
-    egress_proxy(settings.egress_proxy, settings.sandbox_network, settings.images)
-    if settings.agent.enabled:
-        # The gateway serves the agent's sandboxes only (roles/credential_gateway).
-        credential_gateway(settings.credential_gateway, settings.sandbox_network, settings.images)
-        agent_image(settings.agent, settings.images)
-    launcher(settings.launcher_sections())
+        if settings.gvisor.enabled:
+            # Not only "does a container start": the operations agents use, recorded for the
+            # launcher. Again whenever runsc or dockerd's config changed, or when no result is
+            # recorded yet.
+            gvisor.warn_recorded_failure(settings.gvisor)
+            recheck = {} if gvisor.check_missing(settings.gvisor) else {
+                "_if": any_changed(*[op for op in (daemon_config, runsc_installed) if op is not None])}
+            gvisor.runtime_check(
+                name=f"Runtime check under {settings.gvisor.runtime_name} (ls -la, stat, git status, node, fork storm)",
+                runtime=settings.gvisor.runtime_name,
+                image=settings.gvisor.smoke_image or settings.images.base_image,
+                state_file=settings.gvisor.runtime_check_file,
+                source=settings.gvisor.source,
+                **recheck,
+            )
 
-    # Last: the self-check records (and then keeps checking) the state every step above produced.
-    conformance(settings.conformance_sections(), init, mtu=mtu[0])
+        # The sandbox: networks, the egress proxy on them, the agent image and the launcher.
+        sandbox_networks(settings.sandbox_network, mtu=mtu[0])
+        egress_proxy(settings.egress_proxy, settings.sandbox_network, settings.images)
+        if settings.agent.enabled:
+            # The gateway serves the agent's sandboxes only (roles/credential_gateway).
+            credential_gateway(settings.credential_gateway, settings.sandbox_network, settings.images)
+            agent_image(settings.agent, settings.images)
+        launcher(settings.launcher_sections())
+
+        # Last: the self-check records (and then keeps checking) the state every step above produced.
+        conformance(settings.conformance_sections(), init, mtu=mtu[0])
+
+    if docker_running:
+        on_docker()
+    else:
+        # dockerd did not answer at planning: the Docker facts these roles read cannot be gathered
+        # yet. Planned and run once dockerd is up (pyinfra runs operations called during execution
+        # right away), in the same run.
+        python.call(name="Deploy what runs on Docker, now that dockerd answers", function=on_docker)
+
 
 # `pyinfra INVENTORY deploys/sandbox_host.py` executes this file: deploy. Imported (the fleet
 # tools' drift and rollout), it only defines the function.

@@ -1,8 +1,11 @@
 """What runsc is on the host and whether it has the root-network-namespace bug."""
 
 import re
+import shlex
 
 from pyinfra.api import FactBase
+
+from sandbox_host.roles.gvisor import runtime_check
 
 # gVisor issue 10704: runsc decided "am I in the root network namespace?" by whether
 # /proc/sys/net/core/rmem_default exists; kernels since ~6.7 show it in every namespace, so
@@ -37,3 +40,26 @@ class RunscNetworkBug(FactBase):
             "rmem_visible_in_netns": visible,
             "affected": visible and release is not None and release < FIXED_RELEASE,
         }
+
+
+class RuntimeOperations(FactBase):
+    """Run files/agent_operations.sh in a throwaway container under ``runtime`` (never pulls):
+    a runtime_check.RuntimeCheck as a dict. Used by the deploy (when it runs, after dockerd's
+    restart) and by `sandbox-host diagnose`."""
+
+    @staticmethod
+    def default():
+        return None
+
+    def command(self, runtime, image, timeout=90):
+        return (
+            f"out=$(timeout {int(timeout)} docker run --rm --pull never --runtime={shlex.quote(runtime)} "
+            f"--entrypoint sh {shlex.quote(image)} -c {shlex.quote(runtime_check.OPERATIONS_SCRIPT)} 2>&1); "
+            "rc=$?; printf '%s\\n' \"$out\"; echo \"##RC=$rc\"; true"
+        )
+
+    def process(self, output):
+        rc = next((int(line[5:]) for line in output if line.startswith("##RC=")), None)
+        lines = [line for line in output if not line.startswith("##RC=")]
+        # The fact has no arguments at process time: the caller fills runtime and image in.
+        return runtime_check.parse("", "", lines, rc).model_dump(by_alias=True)

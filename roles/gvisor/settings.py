@@ -62,7 +62,16 @@ class GvisorSettings(Section):
     smoke_image: str | None = Field(
         default=None,
         description=(
-            "Image for the smoke run that proves runsc works after registration; null = the sandbox's "
+            "Image for the runtime check (files/agent_operations.sh) that proves runsc works after registration; "
+            "null = the sandbox's "
             "base image (images.base_image), which every host needs anyway."
+        ),
+    )
+    runtime_check_file: str = Field(
+        default="/var/lib/sandbox-host/runtime-check.json",
+        description=(
+            "Where the deploy records whether the runtime does what agents do (ls -la, stat, git status, a node "
+            "file read, a fork storm); the launcher falls back to runc (or refuses with agent.require_gvisor) "
+            "when it says the runtime fails."
         ),
     )

@@ -41,6 +41,7 @@ ROLE_LABEL = "org.sandbox-host.role=agent"
 OWNER_LABEL = "org.sandbox-host.owner-uid"
 GITCONFIG_MOUNT = "/run/agent-sandbox/host-gitconfig"
 READY_TIMEOUT = 60.0
+DNS_TIMEOUT = 3  # seconds doctor waits for a name inside the sandbox
 
 
 class LauncherError(Exception):
@@ -297,20 +298,49 @@ def check_network(docker: Docker, cfg: dict) -> None:
         raise LauncherError(f"the sandbox network {cfg['network']} is missing: run the sandbox-host deploy")
 
 
+RUNTIME_CHECK_SCHEMA = "sandbox-host.runtime-check/1"
+
+
+def runtime_check(cfg: dict, wanted: str) -> dict | None:
+    """The deploy's record of whether ``wanted`` does what agents do (roles/gvisor/runtime_check.py,
+    gvisor.runtime_check_file); None when there is none, it is for another runtime, or unreadable."""
+    path = cfg.get("runtime_check")
+    if not path:
+        return None
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        _warn(f"cannot read the runtime check {path} ({exc}): it is ignored")
+        return None
+    if (not isinstance(data, dict) or data.get("schema") != RUNTIME_CHECK_SCHEMA or not isinstance(data.get("ok"), bool)
+            or not isinstance(data.get("failed", {}), dict)):
+        _warn(f"{path} is not a {RUNTIME_CHECK_SCHEMA} file: it is ignored")
+        return None
+    return data if data.get("runtime") == wanted else None
+
+
 def choose_runtime(docker: Docker, cfg: dict, warn=None) -> str | None:
-    """gVisor when configured and registered with Docker; else runc with a warning, or refuse."""
+    """gVisor when configured, registered with Docker and not recorded as failing what agents do
+    (ls -la, stat, git status...); else runc with a warning, or refuse with require_gvisor."""
     wanted = cfg.get("runtime")
     if not wanted:
         return None
     runtimes = json.loads(docker.out(["info", "--format", "{{json .Runtimes}}"]) or "{}")
-    if wanted in runtimes:
-        return wanted
+    if wanted not in runtimes:
+        problem = f"runtime {wanted} is not registered with Docker"
+        fix = "run the sandbox-host deploy (gvisor role) or check `docker info`"
+    else:
+        check = runtime_check(cfg, wanted)
+        if not check or check["ok"]:
+            return wanted
+        failed = "; ".join(f"{op}: {why}" for op, why in check.get("failed", {}).items()) or check.get("error") or "?"
+        problem = f"runtime {wanted} fails operations agents need ({failed}; recorded in {cfg['runtime_check']})"
+        fix = "install a runsc that passes the deploy's runtime check (gvisor.source), then run the deploy again"
     if cfg.get("require_gvisor"):
-        raise LauncherError(
-            f"runtime {wanted} is not registered with Docker and require_gvisor is set: "
-            "run the sandbox-host deploy (gvisor role) or check `docker info`"
-        )
-    (warn or _warn)(f"runtime {wanted} is not registered with Docker: the sandbox runs under runc (no gVisor)")
+        raise LauncherError(f"{problem} and require_gvisor is set: {fix}")
+    (warn or _warn)(f"{problem}: the sandbox runs under runc (no gVisor)")
     return None
 
 
@@ -676,7 +706,10 @@ def doctor_checks(docker: Docker, cfg: dict, name: str, targets: dict) -> list[F
 
     dns_name = targets.get("dns_name")
     if dns_name:
-        resolved = docker.run(["exec", name, "getent", "hosts", dns_name], check=False, timeout=timeout + 30)
+        # Bounded: with DNS blocked, getent waits out the resolver's retries (20 s measured).
+        # RES_OPTIONS shortens glibc's own, `timeout` caps the rest; no answer in time = contained.
+        resolved = docker.run(["exec", "--env", "RES_OPTIONS=timeout:1 attempts:1", name, "timeout", str(DNS_TIMEOUT),
+                               "getent", "hosts", dns_name], check=False, timeout=DNS_TIMEOUT + 30)
         if resolved.returncode == 0:
             answer = resolved.stdout.decode().split()[0] if resolved.stdout.split() else "?"
             findings.append(Finding("dns_contained", "warn", f"{dns_name} resolves to {answer} inside the sandbox",

@@ -60,6 +60,7 @@ def launcher_config(sections: LauncherSections, uid: int, gid: int) -> dict:
         "no_proxy": list(launcher.no_proxy),
         "runtime": gvisor.runtime_name if use_gvisor else None,
         "require_gvisor": agent.require_gvisor,
+        "runtime_check": gvisor.runtime_check_file if use_gvisor else None,
         "limits": {"memory": agent.memory, "cpus": agent.cpus, "pids": agent.pids_limit,
                    "pids_gvisor": agent.gvisor_pids_limit},
         "read_only_root": agent.read_only_root,

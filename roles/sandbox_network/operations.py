@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from pyinfra import host
+from pyinfra import host, logger
 from pyinfra.api import OperationError, QuoteString, StringCommand, operation
 from pyinfra.facts.docker import DockerContainers, DockerNetwork, DockerNetworks
 
@@ -85,6 +85,12 @@ def network(
         diff = differences(found[0], bridge, subnet, internal, mtu)
         if not diff:
             host.noop(f"network {network} is as configured")
+            # Checked at creation too, but a VPN or another interface can add a route later.
+            clashes = [c for c in overlaps(network, bridge, subnet, [], host.get_fact(Routes)) if c.startswith("host route")]
+            if clashes and host.state.is_executing:  # once per run (the generator also runs to plan)
+                logger.warning("%ssubnet %s of network %s overlaps %s: containers cannot reach what that route "
+                               "leads to (or the host cannot reach them); choose another subnet in sandbox_network "
+                               "settings", host.print_prefix, subnet, network, ", ".join(clashes))
             return
         attached = attached_containers(network, found[0], host.get_fact(DockerContainers) or [])
         if attached:

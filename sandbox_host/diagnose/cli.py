@@ -38,16 +38,16 @@ def _gather(args) -> int:
 
 
 def _load(path: str) -> dict:
+    """A report checked against the one schema (sandbox_host/diagnose/schema.py); exit 2 otherwise."""
+    from sandbox_host.diagnose import schema
+
     try:
-        data = json.loads(Path(path).read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return schema.load(Path(path).read_bytes(), where=path)
+    except OSError as exc:
         print(f"sandbox-host: {path}: cannot read report: {exc}", file=sys.stderr)
-        raise SystemExit(exitcodes.USAGE)
-    if not isinstance(data, dict) or not data.get("host"):
-        print(f"sandbox-host: {path}: not a diagnose report (want a JSON object from `sandbox-host diagnose gather`)",
-              file=sys.stderr)
-        raise SystemExit(exitcodes.USAGE)
-    return data
+    except schema.ReportError as exc:
+        print(f"sandbox-host: {exc}", file=sys.stderr)
+    raise SystemExit(exitcodes.USAGE)
 
 
 def _explain(args) -> int:

@@ -87,8 +87,25 @@ def _firewalld(report: dict):
     return {"status": fw.get("status"), "zones": fw.get("zones")} if fw.get("status") != "absent" else "absent"
 
 
+def _networking_keys(report: dict):
+    content = rules._daemon_json(report)
+    return {k: content[k] for k in (*rules.NETWORKING_OFF, "icc") if k in content} or None
+
+
 SIGNALS = [
     Signal("docker.status", 99, "dockerd must answer before anything else matters", lambda r: _get(r, "docker", "status")),
+    Signal("dockerd refuses to start", 98, "dockerd's own error names what stops it",
+           lambda r: rules.dockerd_refusal(r)["keys"] or None if _get(r, "docker", "status") != "ok" else None),
+    Signal("daemon_json networking keys", 96, "iptables/ip-masq/ip-forward/bridge switch off Docker's networking",
+           _networking_keys),
+    Signal("routes overlapping Docker networks", 89, "a route through another interface claims container addresses",
+           lambda r: sorted(f"{c['route']} via {c['interface']} / {c['network']}" for c in rules.route_overlaps(r)) or None),
+    Signal("dockerd proxy reachable", 78, "a dead proxy hangs every pull and build",
+           lambda r: (_get(r, "daemon_proxy_reach") or {}).get("targets")),
+    Signal("drop-ins not written by the deploy", 60, "they override docker_proxy's drop-in",
+           lambda r: sorted(d["path"] for d in rules._dropins(r) if not d.get("owned")) or None),
+    Signal("runtime agent operations", 75, "ls -la, stat, git, node, fork under the sandbox's runtime",
+           lambda r: sorted(((_get(r, "runsc", "operations") or {}).get("failed") or {})) or (_get(r, "runsc", "operations") or {}).get("status")),
     Signal("sandbox_proxy", 96, "the agent's only way out is the egress proxy",
            lambda r: {k: (_get(r, "sandbox_proxy") or {}).get(k) for k in ("status", "proxy_reachable", "connect_status")}),
     Signal("sysctl.net.ipv4.ip_forward", 97, "containers reach the network only through forwarding (seed 001 §3)",
@@ -117,22 +134,45 @@ SIGNALS = [
     Signal("host nameservers", 50, "different resolvers (seed 001 'compare': DNS configuration)", lambda r: _get(r, "dns", "resolv_conf", "nameservers")),
     Signal("runsc smoke run", 80, "the sandbox runs under runsc", lambda r: (_get(r, "runsc", "smoke") or {}).get("status")),
     Signal("runsc version", 55, "old runsc releases break on newer kernels", lambda r: (_get(r, "runsc", "version") or {}).get("version")),
-    Signal("daemon_json.iptables", 80, "Docker must manage its iptables rules", _daemon_json_key("iptables")),
     Signal("kernel version", 45, "a kernel update changes network behaviour (seed 001 §7)", lambda r: _get(r, "system", "kernel_version")),
     Signal("docker version", 40, "Docker updates change bridge defaults (seed 001 §7)", lambda r: (_get(r, "docker", "info") or {}).get("ServerVersion")),
     Signal("docker default runtime", 40, "which runtime containers get", lambda r: (_get(r, "docker", "info") or {}).get("DefaultRuntime")),
-    Signal("daemon.json", 35, "any other daemon.json difference (seed 001 'compare': daemon.json)",
-           lambda r: {k: v for k, v in rules._daemon_json(r).items() if k not in ("mtu", "dns", "ipv6", "iptables")} or None),
+    Signal("daemon.json", 50, "any other daemon.json difference (seed 001 'compare': daemon.json)",
+           lambda r: {k: v for k, v in rules._daemon_json(r).items()
+                      if k not in ("mtu", "dns", "ipv6", *rules.NETWORKING_OFF, "icc")} or None),
     Signal("os", 20, "distribution", lambda r: (_get(r, "system", "os") or {}).get("pretty_name")),
 ]
+
+
+# What a fact says when it did not look: a difference between two of these (or between one of
+# these and a value) tells which host was checked, not what is wrong with it.
+NOT_OBSERVED = {"absent", "skipped", "not registered", "no-image", "unavailable", "not on PATH", "empty", "no proxy",
+                "error", "timed out"}
+NOISE_WEIGHT = 10
+
+
+def not_observed(value) -> bool:
+    """A status that says "not looked at". None is a value (a daemon.json key that is not set)."""
+    if isinstance(value, str):
+        return value in NOT_OBSERVED
+    if isinstance(value, dict):
+        return value.get("status") in NOT_OBSERVED
+    return False
 
 
 def differences(broken: dict, working: dict) -> list[dict]:
     out = []
     for signal in SIGNALS:
         b, w = signal.read(broken), signal.read(working)
-        if b != w:
-            out.append({"key": signal.key, "weight": signal.weight, "broken": b, "working": w, "why": signal.why})
+        if b == w:
+            continue
+        weight, why = signal.weight, signal.why
+        if not_observed(b) and not_observed(w):
+            continue  # "skipped" here, "absent" there: neither host was looked at
+        if (not_observed(b) or not_observed(w)) and signal.key != "docker.status":
+            # Looked at on one host only: worth listing, never above a real difference.
+            weight, why = min(weight, NOISE_WEIGHT), why + " (checked on one host only)"
+        out.append({"key": signal.key, "weight": weight, "broken": b, "working": w, "why": why})
     return sorted(out, key=lambda d: -d["weight"])
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from urllib.parse import urlsplit
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,11 +20,13 @@ from pyinfra.facts import server
 
 from sandbox_host.diagnose.facts import docker as daemon_facts
 from sandbox_host.diagnose.facts import environment, network, probes
+from sandbox_host.diagnose.facts._util import quote
 from sandbox_host.roles.firewall import facts as firewall_facts
 from sandbox_host.roles.gvisor import facts as gvisor_facts
 from sandbox_host.diagnose.options import ProbeOptions
+from sandbox_host.diagnose.schema import SCHEMA, Report
+from sandbox_host.roles.gvisor import runtime_check
 
-SCHEMA = "sandbox-host.diagnose/1"
 
 SYSCTL_KEYS = (
     "net.ipv4.ip_forward",
@@ -183,23 +186,29 @@ def gather_host(host, options: ProbeOptions) -> dict:
         "host": host.name,
         "gathered_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "options": options.as_dict(),
-        "connection": {"user": _fact(host, server.User), "sudo": bool(host.state.config.SUDO)},
+        # By uid, not $USER: `docker exec` and cron run as root with $USER unset.
+        "connection": {**_fact(host, environment.Identity), "sudo": bool(host.state.config.SUDO)},
         "system": _system(host),
         "sysctl": _sysctl(host),
         "network": _fact(host, network.NetworkState),
         "dns": {
             "resolv_conf": _fact(host, network.ResolvConf),
+            # systemd-resolved's upstreams, behind its 127.0.0.53 stub (which containers cannot use).
+            "upstream_resolv_conf": _fact(host, network.ResolvConf, path=UPSTREAM_RESOLV_CONF),
             "resolve": _fact(host, network.Resolve, options.resolve_name),
         },
         "proxy_env": _fact(host, environment.ProxyEnvironment),
         "docker": _docker(host),
         "daemon_json": _fact(host, daemon_facts.DaemonJson),
         "docker_unit": _fact(host, daemon_facts.DockerUnitEnvironment),
+        "docker_dropins": _fact(host, daemon_facts.DockerDropins),
         "iptables": _iptables(host),
         "nftables": _fact(host, network.NftForwardChains),
         "firewalld": firewalld_summary(_fact(host, firewall_facts.FirewalldState), options.bridges),
         "ufw": ufw_summary(_fact(host, firewall_facts.UfwStatus)),
     }
+    report["dockerd"] = _fact(host, daemon_facts.DockerdState, answering=report["docker"]["status"] in ("ok", "permission denied"))
+    report["daemon_proxy_reach"] = _proxy_reach(host, report)
     runtimes = ((report["docker"].get("info") or {}).get("Runtimes")) or {}
     runsc_path = runtimes.get(options.runsc_runtime) or "runsc"
     report["runsc"] = {"version": _fact(host, daemon_facts.RunscVersion, path=runsc_path), "registered": options.runsc_runtime in runtimes}
@@ -216,6 +225,8 @@ def gather_host(host, options: ProbeOptions) -> dict:
             if options.runsc_runtime in runtimes
             else {"status": "not registered"}
         )
+        report["runsc"]["operations"] = (
+            _runtime_operations(host, options) if report["runsc"]["smoke"].get("status") == "ok" else {"status": "skipped"})
         report["sandbox_proxy"] = _fact(
             host, probes.SandboxProxyProbe, options.probe_image, options.sandbox_network, options.proxy_ip,
             options.proxy_port, options.proxy_target, timeout=options.probe_timeout,
@@ -224,9 +235,62 @@ def gather_host(host, options: ProbeOptions) -> dict:
         skipped = {"status": "skipped", "reason": "docker not running" if not docker_ok else "container probes off"}
         report["container"] = dict(skipped)
         report["runsc"]["smoke"] = dict(skipped)
+        report["runsc"]["operations"] = dict(skipped)
         report["sandbox_proxy"] = dict(skipped)
+    report["runsc"]["recorded_check"] = _recorded_check(host, options)
     report["duration_s"] = round(time.monotonic() - started, 2)
-    return _json_safe(report)
+    # The one schema explain and compare load with: a gather that breaks it fails here, not there.
+    return Report.model_validate(_json_safe(report)).dump()
+
+
+UPSTREAM_RESOLV_CONF = "/run/systemd/resolve/resolv.conf"
+
+
+def proxy_targets(report: dict) -> list[str]:
+    """host:port of every proxy dockerd is given (live `docker info`, else its unit's environment)."""
+    from sandbox_host.diagnose.rules import _daemon_proxy  # the rules' own reading of it
+
+    targets = []
+    for key in ("http_proxy", "https_proxy"):
+        url = _daemon_proxy(report).get(key)
+        if not url:
+            continue
+        parts = urlsplit(url if "//" in url else f"http://{url}")
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            continue
+        if parts.hostname and f"{parts.hostname}:{port}" not in targets:
+            targets.append(f"{parts.hostname}:{port}")
+    return targets
+
+
+def _proxy_reach(host, report: dict) -> dict:
+    targets = proxy_targets(report)
+    if not targets:
+        return {"status": "no proxy"}
+    return {"status": "ok", "targets": _fact(host, daemon_facts.TcpReach, targets=targets, seconds=3)}
+
+
+def _runtime_operations(host, options: ProbeOptions) -> dict:
+    """The gvisor role's agent-operations check (ls -la, stat, git status, node, fork storm)."""
+    found = _fact(host, gvisor_facts.RuntimeOperations, options.runsc_runtime, options.probe_image,
+                  timeout=options.probe_timeout + 60)
+    if not isinstance(found, dict) or "started" not in found:
+        return {"status": "error", "error": str(found)[:300]}
+    return {"status": "ok" if found["ok"] else "failed", **found, "runtime": options.runsc_runtime, "image": options.probe_image}
+
+
+def _recorded_check(host, options: ProbeOptions) -> dict:
+    """What the deploy recorded for the launcher (gvisor.runtime_check_file)."""
+    lines = _fact(host, server.Command, f"cat {quote(options.runtime_check_file)} 2>/dev/null || echo '##ABSENT##'")
+    if not isinstance(lines, str) or lines.strip() == "##ABSENT##":
+        return {"status": "absent"}
+    try:
+        check = runtime_check.load(lines)
+    except ValueError as exc:
+        return {"status": "invalid", "error": str(exc)[:300]}
+    return {"status": "ok" if check.ok else "failed", **check.model_dump(by_alias=True)}
 
 
 def report_filename(host_name: str) -> str:

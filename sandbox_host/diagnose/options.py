@@ -22,6 +22,10 @@ class ProbeOptions:
     proxy_target: str = "api.anthropic.com:443"
     # Runtime whose start is smoke-tested when dockerd has it registered.
     runsc_runtime: str = "runsc"
+    # Where the deploy records the runtime's agent-operations check (gvisor.runtime_check_file).
+    runtime_check_file: str = "/var/lib/sandbox-host/runtime-check.json"
+    # Where runsc comes from on this host (gvisor.source): the advice for an old runsc depends on it.
+    gvisor_source: str | None = None
     # Seconds each container probe may take before it counts as hung.
     probe_timeout: int = 20
     # Run the container probes at all (off: host-only facts, no container is started).
@@ -43,6 +47,8 @@ def from_settings(settings, **overrides) -> ProbeOptions:
         "proxy_ip": sandbox.proxy_ip,
         "proxy_port": sandbox.proxy_port,
         "runsc_runtime": settings.gvisor.runtime_name,
+        "runtime_check_file": settings.gvisor.runtime_check_file,
+        "gvisor_source": settings.gvisor.source,
     }
     values.update({key: value for key, value in overrides.items() if value is not None})
     return ProbeOptions(**values)

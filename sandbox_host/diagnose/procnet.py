@@ -22,6 +22,44 @@ def default_route_v4(route_lines: list[str]) -> dict | None:
     return best
 
 
+def routes_v4(route_lines: list[str]) -> list[dict]:
+    """Every IPv4 route from /proc/net/route (not only the default): a VPN's or another
+    interface's route that overlaps a Docker subnet is a classic "containers cannot reach X"."""
+    out = []
+    for line in route_lines[1:]:
+        cols = line.split()
+        if len(cols) < 8:
+            continue
+        try:
+            dest = socket.inet_ntoa(struct.pack("<L", int(cols[1], 16)))
+            mask = socket.inet_ntoa(struct.pack("<L", int(cols[7], 16)))
+            gateway = socket.inet_ntoa(struct.pack("<L", int(cols[2], 16)))
+            network = ipaddress.ip_network(f"{dest}/{mask}", strict=False)
+        except (ValueError, struct.error):
+            continue
+        out.append({"dst": "default" if network.prefixlen == 0 else str(network), "interface": cols[0],
+                    "gateway": None if gateway == "0.0.0.0" else gateway, "metric": int(cols[6])})
+    return out
+
+
+def routes_v6(ipv6_route_lines: list[str]) -> list[dict]:
+    """Every IPv6 route from /proc/net/ipv6_route except the kernel's own (lo, multicast, local)."""
+    out = []
+    for line in ipv6_route_lines:
+        cols = line.split()
+        if len(cols) < 10 or cols[9] == "lo":
+            continue
+        try:
+            network = ipaddress.IPv6Network(f"{_v6(cols[0])}/{int(cols[1], 16)}", strict=False)
+        except ValueError:
+            continue
+        if network.is_multicast or network.is_link_local:
+            continue
+        out.append({"dst": "default" if network.prefixlen == 0 else str(network), "interface": cols[9],
+                    "gateway": None if int(cols[4], 16) == 0 else _v6(cols[4]), "metric": int(cols[5], 16)})
+    return out
+
+
 def _v6(hex32: str) -> str:
     return str(ipaddress.IPv6Address(bytes.fromhex(hex32)))
 
@@ -105,6 +143,7 @@ def network_state(sections: dict[str, list[str]]) -> dict:
     return {
         "default_route_v4": default_route_v4(sections.get("route", [])),
         "default_route_v6": default_route_v6(sections.get("ipv6_route", [])),
+        "routes": routes_v4(sections.get("route", [])) + routes_v6(sections.get("ipv6_route", [])),
         "ipv6_disabled": None if disabled == "" else disabled == "1",
         "ipv6_addresses": ipv6_addresses(sections.get("if_inet6", [])),
         "links": links(sections.get("links", [])),

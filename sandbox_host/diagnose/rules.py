@@ -5,6 +5,7 @@ Findings (empty when the cause is absent or the report cannot tell)."""
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 
 from sandbox_host.diagnose import forwarding
@@ -84,21 +85,126 @@ def _daemon_proxy(report: dict) -> dict[str, str]:
 
 # -- rules -------------------------------------------------------------------------------------
 
+# daemon.json combinations dockerd refuses to start with: (keys and values, why).
+REFUSED_COMBINATIONS = [
+    ({"iptables": False, "icc": False}, "dockerd cannot stop inter-container traffic (icc: false) without managing iptables"),
+    ({"bridge": "none", "fixed-cidr": None}, "fixed-cidr needs a default bridge (bridge: none has none)"),
+    ({"bridge": "none", "bip": None}, "bip sets the default bridge's address; bridge: none has no default bridge"),
+]
+
+
+def _present(content: dict, key: str, value) -> bool:
+    return key in content and (value is None or content[key] == value)
+
+
+def dockerd_refusal(report: dict) -> dict:
+    """Why dockerd does not start: its own error lines, `dockerd --validate`, and the daemon.json
+    keys they name (or a known combination of keys it refuses)."""
+    dockerd = _get(report, "dockerd", default={}) or {}
+    content = _daemon_json(report)
+    errors = list(dockerd.get("errors") or [])
+    validate = dockerd.get("validate") or {}
+    if validate.get("status") == "failed":
+        errors.append("dockerd --validate: " + (validate.get("output") or "").strip())
+    text = "\n".join(errors).lower()
+    # "Config.icc", "--iptables=false", "icc:": the key, not a longer name that contains it.
+    named = sorted(key for key in content if re.search(rf"(?:^|[^\w-]|--){re.escape(key.lower())}(?![\w-])", text))
+    combos = [(sorted(keys), why) for keys, why in REFUSED_COMBINATIONS
+              if all(_present(content, key, value) for key, value in keys.items())]
+    for keys, _ in combos:
+        named = sorted(set(named) | set(keys))
+    return {"errors": errors[-5:], "keys": named, "combinations": [why for _, why in combos],
+            "log_source": dockerd.get("log_source")}
+
+
+def _remove_keys_command(path: str, keys: list[str]) -> str:
+    """One command that drops keys from daemon.json (python3 is on every host the deploy supports)."""
+    return (f"sudo python3 -c 'import json,sys; p=sys.argv[1]; c=json.load(open(p)); [c.pop(k, None) for k in sys.argv[2:]]; "
+            f"open(p, \"w\").write(json.dumps(c, indent=2, sort_keys=True) + \"\\n\")' {path} {' '.join(keys)}")
+
+
+DAEMON_JSON = "/etc/docker/daemon.json"
+
+
 def docker_daemon_unreachable(report: dict) -> list[Finding]:
     status = _get(report, "docker", "status")
-    if status != "unreachable" and _get(report, "daemon_json", "status") != "invalid":
+    invalid = _get(report, "daemon_json", "status") == "invalid"
+    if status != "unreachable" and not invalid:
         return []
+    why = dockerd_refusal(report)
+    if invalid:
+        reason = f"{DAEMON_JSON} is not valid JSON ({_get(report, 'daemon_json', 'error')})"
+    elif why["keys"]:
+        reason = f"{DAEMON_JSON} key(s) {', '.join(why['keys'])}: " + ("; ".join(why["combinations"]) or "named in dockerd's error")
+    elif why["errors"]:
+        reason = "dockerd's error: " + why["errors"][-1][-200:]
+    else:
+        reason = "no error in dockerd's log" + ("" if why["log_source"] not in (None, "none") else " (no log found)")
+    fix = []
+    if why["keys"] and not invalid:
+        # Keys named by the error (or refused together) that the project does not manage are removed;
+        # managed ones come back right from the deploy.
+        fix.append(_remove_keys_command(DAEMON_JSON, [k for k in why["keys"] if k not in MANAGED_DAEMON_KEYS] or why["keys"])
+                   + " && sudo systemctl restart docker")
+    fix += ["python3 -m json.tool /etc/docker/daemon.json",
+            "journalctl -u docker -n 30 --no-pager   (no systemd: tail -n 30 /var/log/docker.log)",
+            "or run the deploy: it writes daemon.json first, then starts dockerd, and names what still stops it"]
     return [Finding(
         id="docker_daemon_unreachable",
-        title="dockerd does not answer (or its daemon.json is invalid)",
+        title=f"dockerd does not answer: {reason}" if status == "unreachable" else f"dockerd will not start: {reason}",
         severity="high", likelihood=99,
-        why="No container starts, so nothing the agent does can work; an invalid daemon.json stops dockerd from starting.",
+        why="No container starts, so nothing the agent does can work; dockerd refuses to start with an invalid "
+            "daemon.json or a combination of settings it cannot apply.",
         evidence={"docker.status": status, "docker.server_errors": _get(report, "docker", "server_errors"),
+                  "dockerd errors": why["errors"], "daemon.json keys named": why["keys"],
+                  "refused combinations": why["combinations"], "log source": why["log_source"],
                   "daemon_json": _get(report, "daemon_json")},
-        fix=["python3 -m json.tool /etc/docker/daemon.json", "journalctl -u docker --since '-10 min'", "sudo systemctl restart docker"],
-        permanent={"docker_daemon": "manage daemon.json keys through group_vars (the deploy validates and merges it)",
+        fix=fix,
+        permanent={"docker_daemon.extra": {k: "the value you need (managed keys are written before dockerd starts)"
+                                           for k in why["keys"]} or "manage daemon.json keys through group_vars",
                    "docker_engine.start": True},
         seed=SEED_001.format(6, "Docker bridge network corruption"),
+    )]
+
+
+# Keys the docker_daemon role writes (roles/docker_daemon/daemon_json.py): the deploy repairs these.
+MANAGED_DAEMON_KEYS = {"ipv6", "log-driver", "live-restore", "userland-proxy", "no-new-privileges", "icc", "log-opts",
+                       "dns", "mtu", "fixed-cidr", "default-address-pools", "runtimes", "default-runtime"}
+
+# daemon.json keys (and dockerd flags) that switch off a part of Docker's networking the sandbox needs.
+NETWORKING_OFF = {
+    "iptables": (False, "Docker adds no FORWARD accepts and no NAT: containers cannot get out"),
+    "ip-masq": (False, "no MASQUERADE: container packets leave with private addresses and get no answer"),
+    "ip-forward": (False, "Docker does not turn on IPv4 forwarding: after a reboot or sysctl reset containers are cut off"),
+    "bridge": ("none", "no default bridge (docker0): containers on the default network have no network"),
+}
+
+
+def docker_networking_disabled(report: dict) -> list[Finding]:
+    content = _daemon_json(report)
+    cmdline = _get(report, "dockerd", "cmdline") or ""
+    off = {}
+    for key, (value, effect) in NETWORKING_OFF.items():
+        flag = re.search(rf"--{key}[= ](\S+)", cmdline)
+        if key in content and content[key] == value:
+            off[key] = (f"{DAEMON_JSON}: \"{key}\": {json.dumps(value)}", effect)
+        elif flag and flag.group(1).lower() == str(value).lower():
+            off[key] = (f"dockerd command line: --{key}={flag.group(1)}", effect)
+    if not off:
+        return []
+    in_file = [key for key, (where, _) in off.items() if where.startswith(DAEMON_JSON)]
+    return [Finding(
+        id="docker_networking_disabled",
+        title="dockerd runs with its networking switched off: " + ", ".join(where for where, _ in off.values()),
+        severity="high", likelihood=96,
+        why="; ".join(effect for _, effect in off.values()) + ". The FORWARD, NAT and forwarding findings that may follow "
+            "are its consequences.",
+        evidence={"settings": {key: where for key, (where, _) in off.items()}, "dockerd command line": cmdline or None},
+        fix=([_remove_keys_command(DAEMON_JSON, in_file) + " && sudo systemctl restart docker"] if in_file else [])
+        + [f"remove --{key} from dockerd's command line (systemctl cat docker; a drop-in's ExecStart)"
+           for key, (where, _) in off.items() if not where.startswith(DAEMON_JSON)],
+        permanent={"docker_daemon.extra": f"must not set {', '.join(off)} (leave Docker's defaults)"},
+        seed=SEED_001.format(6, "Docker networking details"),
     )]
 
 
@@ -291,7 +397,10 @@ def container_dns_failing(report: dict) -> list[Finding]:
     if host.get("status") != "ok" or container.get("status") != "ok" or resolve.get("status") == "ok":
         return []
     host_ns = (_get(report, "dns", "resolv_conf", "nameservers", default=[]) or [])
-    usable = [ns for ns in host_ns if not ns.startswith("127.")] or ["8.8.8.8", "8.8.4.4"]
+    if host_ns and all(_loopback(ns) for ns in host_ns) and not _daemon_json(report).get("dns"):
+        return []  # loopback_stub_resolver names this cause, with the stub's upstreams as the fix
+    # Never the resolvers the containers are already failing with (Docker's public fallback).
+    usable = usable_resolvers(report)
     name = _get(report, "options", "resolve_name")
     return [Finding(
         id="container_dns_failing",
@@ -302,8 +411,9 @@ def container_dns_failing(report: dict) -> list[Finding]:
                   "container nameservers": _get(container, "resolv_conf", "nameservers"),
                   "container error": resolve.get("error"), "daemon_json.dns": _daemon_json(report).get("dns")},
         fix=[f"docker run --rm {_get(report, 'options', 'probe_image')} getent ahosts {name}",
-             f'/etc/docker/daemon.json: {{"dns": {usable}}}, then: sudo systemctl restart docker'.replace("'", '"')],
-        permanent={"docker_daemon.dns": usable},
+             f'/etc/docker/daemon.json: {{"dns": {json.dumps(usable)}}}, then: sudo systemctl restart docker' if usable else
+             "the host's resolvers are the ones failing in containers: ask the network for resolvers containers may use"],
+        permanent={"docker_daemon.dns": usable or "resolvers that answer containers on this network"},
         seed=SEED_001.format(1, "DNS resolution failure"),
     )]
 
@@ -322,6 +432,193 @@ def host_dns_failing(report: dict) -> list[Finding]:
         fix=[f"getent ahosts {name}", "check /etc/resolv.conf and the resolver it names"],
         permanent={"docker_daemon.dns": "resolvers that work from this network (containers only)"},
         seed=SEED_001.format(1, "DNS resolution failure"),
+    )]
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _upstreams(report: dict) -> list[str]:
+    """The host's real resolvers: resolv.conf's, or behind a loopback stub, systemd-resolved's."""
+    host_ns = _get(report, "dns", "resolv_conf", "nameservers", default=[]) or []
+    upstream = _get(report, "dns", "upstream_resolv_conf", "nameservers", default=[]) or []
+    return [ns for ns in [*host_ns, *upstream] if not _loopback(ns)]
+
+
+def usable_resolvers(report: dict) -> list[str]:
+    """Resolvers worth suggesting for containers: the host's real upstreams, never a loopback
+    stub and never one the containers are already failing with."""
+    failing = set(_get(report, "container", "resolv_conf", "nameservers", default=[]) or [])
+    if _get(report, "container", "resolve", "status") == "ok":
+        failing = set()
+    return [ns for ns in dict.fromkeys(_upstreams(report)) if ns not in failing]
+
+
+def loopback_stub_resolver(report: dict) -> list[Finding]:
+    host_ns = _get(report, "dns", "resolv_conf", "nameservers", default=[]) or []
+    daemon_dns = _daemon_json(report).get("dns")
+    if not host_ns or not all(_loopback(ns) for ns in host_ns) or daemon_dns:
+        return []
+    container = _get(report, "container", default={}) or {}
+    failing = container.get("status") == "ok" and (container.get("resolve") or {}).get("status") != "ok"
+    upstreams = usable_resolvers(report)
+    return [Finding(
+        id="loopback_stub_resolver",
+        title=f"the host resolves through a loopback stub ({', '.join(host_ns)}) that containers cannot use"
+              + (": containers cannot resolve" if failing else ""),
+        severity="high" if failing else "low", likelihood=94 if failing else 35,
+        why="A container has its own loopback: 127.x in the host's resolv.conf means nothing there, so Docker gives "
+            "containers public resolvers (8.8.8.8, 8.8.4.4) instead, which corporate networks often block; "
+            "the host's real resolvers sit behind the stub.",
+        evidence={"host nameservers": host_ns, "stub's upstreams (/run/systemd/resolve/resolv.conf)":
+                  _get(report, "dns", "upstream_resolv_conf", "nameservers"),
+                  "container nameservers": _get(container, "resolv_conf", "nameservers"),
+                  "container resolve": (container.get("resolve") or {}).get("status"), "daemon_json.dns": daemon_dns},
+        fix=[f'/etc/docker/daemon.json: {{"dns": {json.dumps(upstreams)}}}, then: sudo systemctl restart docker' if upstreams else
+             "find the stub's upstream resolvers (resolvectl status) and put them in /etc/docker/daemon.json's dns"],
+        permanent={"docker_daemon.dns": upstreams or "the resolvers behind the stub (resolvectl status)"},
+        seed=SEED_001.format(1, "DNS resolution failure"),
+    )]
+
+
+def _docker_subnets(report: dict):
+    for net in _get(report, "docker", "networks", default=[]) or []:
+        for subnet in net.get("subnets") or []:
+            try:
+                yield net, ipaddress.ip_network(subnet, strict=False)
+            except ValueError:
+                continue
+
+
+def route_overlaps(report: dict) -> list[dict]:
+    """Host routes through another interface that overlap a Docker network's subnet."""
+    bridges = {net.get("bridge") for net in _get(report, "docker", "networks", default=[]) or []}
+    found = []
+    for route in _get(report, "network", "routes", default=[]) or []:
+        if route.get("dst") in (None, "default"):
+            continue
+        try:
+            theirs = ipaddress.ip_network(route["dst"], strict=False)
+        except ValueError:
+            continue
+        if theirs.is_link_local or theirs.is_loopback:
+            continue
+        for net, subnet in _docker_subnets(report):
+            if route.get("interface") == net.get("bridge") or subnet.version != theirs.version or not subnet.overlaps(theirs):
+                continue
+            # A Docker bridge's own route for its own subnet is not a clash with another network's
+            # (Docker never hands out overlapping subnets itself).
+            if route.get("interface") in bridges and theirs == subnet:
+                continue
+            found.append({"network": net.get("name"), "subnet": str(subnet), "route": str(theirs),
+                          "interface": route.get("interface"), "gateway": route.get("gateway")})
+    return found
+
+
+def route_overlaps_docker_network(report: dict) -> list[Finding]:
+    found = []
+    for clash in route_overlaps(report):
+        route, subnet = ipaddress.ip_network(clash["route"]), ipaddress.ip_network(clash["subnet"])
+        wins = "the route (more specific): the host sends container traffic to " + clash["interface"] \
+            if route.prefixlen > subnet.prefixlen else f"the Docker network: containers cannot reach {clash['route']} through {clash['interface']}"
+        bridge = next((n.get("bridge") for n in _get(report, "docker", "networks", default=[]) or [] if n.get("name") == clash["network"]), None)
+        sandbox = bridge in (_get(report, "options", "bridges", default=[]) or [])[1:]
+        found.append(Finding(
+            id="route_overlaps_docker_network",
+            title=f"route {clash['route']} via {clash['interface']} overlaps Docker network {clash['network']} ({clash['subnet']})",
+            severity="high", likelihood=89,
+            why=f"Two routes claim the same addresses and the kernel picks the most specific one, here {wins}. "
+                "Classic after a VPN or a new interface: \"containers cannot reach X\".",
+            evidence=clash,
+            fix=[f"sudo ip route del {clash['route']} dev {clash['interface']}",
+                 f"or move the Docker network off {clash['route']}: " + (
+                     "sandbox_network.*_subnet in group_vars, then the deploy recreates it" if sandbox else
+                     f"docker network rm {clash['network']} and recreate it on another subnet (docker_daemon.default_address_pools)")],
+            permanent={"sandbox_network.internal_subnet" if sandbox else "docker_daemon.default_address_pools":
+                       f"a subnet that does not overlap {clash['route']}"},
+            notes=["Delete the route only if nothing needs it (a VPN may); otherwise move the Docker network."],
+            seed=SEED_001.format(6, "Docker bridge network corruption: subnet conflicts"),
+        ))
+    return found
+
+
+def daemon_proxy_unreachable(report: dict) -> list[Finding]:
+    reach = _get(report, "daemon_proxy_reach", default={}) or {}
+    dead = {target: verdict for target, verdict in (reach.get("targets") or {}).items() if verdict != "ok"}
+    if reach.get("status") != "ok" or not dead or not isinstance(reach.get("targets"), dict):
+        return []
+    setters = [d["path"] for d in _dropins(report) if any(k.lower().endswith("_proxy") for k in d.get("environment", {}))]
+    foreign = [d["path"] for d in _dropins(report) if not d.get("owned") and d["path"] in setters]
+    return [Finding(
+        id="daemon_proxy_unreachable",
+        title=f"dockerd's proxy {', '.join(dead)} does not accept connections" + (f" (set by {', '.join(foreign)})" if foreign else ""),
+        severity="high", likelihood=78,
+        why="dockerd sends every pull and build through its proxy: with the proxy down or mistyped they hang until "
+            "they time out, while NO_PROXY and everything else look right.",
+        evidence={"tcp connect (3 s)": dead, "daemon proxy": _daemon_proxy(report), "drop-ins setting it": setters,
+                  "drop-ins not written by the deploy": foreign},
+        fix=([f"sudo rm {path} && sudo systemctl daemon-reload && sudo systemctl restart docker" for path in foreign]
+             or ["correct the proxy in the drop-in, then: sudo systemctl daemon-reload && sudo systemctl restart docker"]),
+        permanent={"docker_proxy.http_proxy": "a proxy this host reaches", "docker_proxy.https_proxy": "the same"},
+        seed=SEED_001.format(5, "Proxy configuration issues"),
+    )]
+
+
+def _dropins(report: dict) -> list[dict]:
+    value = _get(report, "docker_dropins", default=[])
+    return value if isinstance(value, list) else []
+
+
+def dockerd_dropin_not_owned(report: dict) -> list[Finding]:
+    foreign = [d for d in _dropins(report) if not d.get("owned")
+               and any(k.lower().endswith("_proxy") for k in d.get("environment", {}))]
+    if not foreign or daemon_proxy_unreachable(report):
+        return []  # an unreachable proxy from such a drop-in is named by that finding already
+    return [Finding(
+        id="dockerd_dropin_not_owned",
+        title="docker.service drop-ins not written by the deploy set dockerd's proxy: " + ", ".join(d["path"] for d in foreign),
+        severity="medium", likelihood=50,
+        why="systemd applies drop-ins in file-name order and a later one wins: these override (or add to) what "
+            "docker_proxy writes, so group_vars no longer decide dockerd's proxy.",
+        evidence={d["path"]: d.get("environment") for d in foreign},
+        fix=[f"sudo rm {d['path']}" for d in foreign] + ["sudo systemctl daemon-reload && sudo systemctl restart docker"],
+        permanent={"docker_proxy.http_proxy": "the proxy those files set", "docker_proxy.https_proxy": "likewise"},
+        seed=SEED_001.format(5, "Proxy configuration issues"),
+    )]
+
+
+def runtime_fails_agent_operations(report: dict) -> list[Finding]:
+    runsc = _get(report, "runsc", default={}) or {}
+    live, recorded = runsc.get("operations") or {}, runsc.get("recorded_check") or {}
+    # The recorded check matters while the runtime is registered: the launcher reads it then.
+    recorded_counts = recorded.get("status") == "failed" and runsc.get("registered")
+    source = live if live.get("status") == "failed" else recorded if recorded_counts else None
+    if not source or not source.get("failed"):
+        return []
+    gvisor_source = _get(report, "options", "gvisor_source")
+    statx = any("Invalid argument" in why for why in source["failed"].values())
+    permanent = {"agent.use_gvisor": "false to run under runc knowingly (or agent.require_gvisor: true to refuse)"}
+    if statx:
+        permanent["gvisor.source"] = ("gvisor_repo where the host reaches gVisor's repository (the distro's runsc lacks statx)"
+                                      if gvisor_source == "distro" else "keep; upgrade the runsc package")
+    return [Finding(
+        id="runtime_fails_agent_operations",
+        title=f"runtime {source.get('runtime')} fails what agents do: {', '.join(source['failed'])}",
+        severity="high", likelihood=75,
+        why="The agent runs `ls -la`, `stat`, git and node constantly; under this runtime they fail"
+            + (" with \"Invalid argument\" (no statx(2) in this runsc)" if statx else "")
+            + ". The launcher falls back to runc (warning) or refuses with agent.require_gvisor.",
+        evidence={"failed": source["failed"], "passed": source.get("passed"), "not tried": source.get("skipped"),
+                  "checked": "now (container probe)" if source is live else "by the deploy (gvisor.runtime_check_file)",
+                  "runsc version": (runsc.get("version") or {}).get("version")},
+        fix=[f"docker run --rm --runtime={source.get('runtime')} {source.get('image')} sh -c 'ls -la /; stat /etc/hostname'",
+             "sudo apt-get install --only-upgrade runsc   (or gVisor's repository), then run the deploy (it re-checks)"],
+        permanent=permanent,
+        seed="issue 13 (Debian's runsc lacks statx: ls -la and stat fail in the sandbox)",
     )]
 
 
@@ -521,8 +818,10 @@ def old_runsc_on_new_kernel(report: dict) -> list[Finding]:
         evidence={"runsc version": version.get("version"), "release date": version.get("release_date"), "kernel": kernel,
                   "smoke run error": error[-300:] or None, "network_bug": bug or None, f"daemon.json runtimes.{name}.runtimeArgs": args},
         fix=[f'/etc/docker/daemon.json: runtimes.{name}.runtimeArgs: ["--network=host"], then: sudo systemctl restart docker',
-             "or install a runsc released in August 2024 or later (gVisor's apt repository)"],
-        permanent={"gvisor.network_bug_workaround": "auto", "gvisor.source": "gvisor_repo"},
+             "or install a runsc released in August 2024 or later"
+             + (" (group_vars chose gvisor.source: distro; gvisor_repo where the host reaches gVisor's repository)"
+                if _get(report, "options", "gvisor_source") == "distro" else ": sudo apt-get install --only-upgrade runsc")],
+        permanent={"gvisor.network_bug_workaround": "auto"},
         seed="gVisor issue 10704 (Debian 12's runsc 20221219 on kernels >= 6.7)",
     )]
 
@@ -539,7 +838,8 @@ def runsc_fails_to_start(report: dict) -> list[Finding]:
         evidence={"smoke run": smoke, "runsc version": _get(report, "runsc", "version")},
         fix=[f"docker run --rm --runtime={_get(report, 'options', 'runsc_runtime')} {_get(report, 'options', 'probe_image')} true",
              "runsc --version; journalctl -u docker"],
-        permanent={"gvisor.source": "gvisor_repo", "gvisor.platform": "ptrace (when systrap/kvm is unavailable)"},
+        permanent={"gvisor.platform": "ptrace (when systrap/kvm is unavailable)",
+                   **({"gvisor.source": "gvisor_repo"} if _get(report, "options", "gvisor_source") == "distro" else {})},
         seed="seed 002: container won't start with gVisor",
     )]
 
@@ -592,6 +892,12 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 RULES = [
     docker_daemon_unreachable,
+    docker_networking_disabled,
+    route_overlaps_docker_network,
+    loopback_stub_resolver,
+    daemon_proxy_unreachable,
+    dockerd_dropin_not_owned,
+    runtime_fails_agent_operations,
     ip_forward_disabled,
     forward_policy_drop_without_docker_rules,
     firewall_rule_drops_bridge,
@@ -629,7 +935,8 @@ def not_checked(report: dict) -> list[str]:
             extra = f" (image {_get(report, 'options', 'probe_image')} is not on the host; --probe-image)" if status == "no-image" else ""
             notes.append(f"{key} probe {status}{extra}: {what} not checked")
     connection = _get(report, "connection", default={}) or {}
-    if connection.get("user") not in (None, "root") and not connection.get("sudo"):
+    # By uid: $USER is unset under `docker exec` and cron, which is no reason to doubt a root gather.
+    if connection.get("uid") not in (None, 0) and not connection.get("sudo"):
         notes.append(f"gathered as {connection.get('user')} without --sudo: root-only facts (iptables, nftables, "
                      "and tools in /usr/sbin) may be missing or read as absent")
     iptables = _get(report, "iptables", "status")

@@ -12,8 +12,10 @@ proxy is restarted whenever the test points resolv.conf at the responder: otherw
 PROBE_NAME would go to the test host's real upstream resolver.
 """
 
+import ipaddress
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -153,6 +155,12 @@ def gather(tmp_path, proxy_target=PROXY_TARGET) -> dict:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     (report_file,) = out.glob("*.json")
+    keep = os.environ.get("SANDBOX_HOST_DIAGNOSE_KEEP")  # a folder: keep every report (closing-note tables)
+    if keep:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "report").split(" ")[0].split("::")[-1]
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        (Path(keep) / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', test)}-{len(list(Path(keep).glob('*.json')))}.json").write_text(
+            report_file.read_text())
     return json.loads(report_file.read_text())
 
 
@@ -250,7 +258,7 @@ CASES = [
     Case("old_runsc_on_new_kernel", [lambda host: edit_daemon_json(host, drop_runsc_args), "systemctl restart docker"],
          "deploy", ["gvisor.network_bug_workaround"],
          cleanup=[lambda host: edit_daemon_json(host, lambda c: c.pop("runtimes", None)), "systemctl restart docker",
-                  "apt-get -y -q purge runsc"],
+                  "apt-get -y -q purge runsc", "rm -f /var/lib/sandbox-host/runtime-check.json"],
          setup=[resolver("host")], after_setup=[resolver("probe"), restart_proxy],
          setup_overlay={"gvisor.enabled": True, "gvisor.smoke_image": PROBE_IMAGE}),
     # The agent's only way out is gone (the proxy container stopped, e.g. by hand or an OOM kill
@@ -354,3 +362,149 @@ def test_non_root_user_gets_notes_not_false_findings_and_sudo_reads_everything(p
         assert rules.run_rules(elevated) == [] and rules.not_checked(elevated) == []
     finally:
         host.run(f"rm -f /etc/sudoers.d/{user}; userdel -r {user}")
+
+
+# -- issue 13: classes diagnose did not see, each broken for real, named first, repaired ----------
+
+DROPIN_DIR = "/etc/systemd/system/docker.service.d"
+FOREIGN_DROPIN = f"{DROPIN_DIR}/zz-proxy.conf"
+DEAD_PROXY = "http://127.0.0.1:9"  # loopback, nothing listens: a proxy that is down
+
+
+def top_ids(tmp_path, **gather_args):
+    return [f.id for f in diagnose(tmp_path, **gather_args)]
+
+
+def run_fix(host, finding, index=0):
+    host.check_output(finding.fix[index].replace("sudo ", ""))
+
+
+def test_route_overlapping_a_sandbox_network_is_named_and_the_deploy_warns(probe_host, converge, settings, tmp_path):
+    """A route through another interface (a VPN's) over part of the sandbox's internal subnet."""
+    host = probe_host
+    subnet = ipaddress.ip_network(settings.sandbox_network.internal_subnet)
+    part = next(subnet.subnets(new_prefix=subnet.prefixlen + 1))
+    host.check_output(f"ip route add {part} dev eth0")
+    try:
+        found = diagnose(tmp_path)
+        assert found and found[0].id == "route_overlaps_docker_network", [f.id for f in found]
+        assert found[0].evidence["route"] == str(part) and found[0].evidence["interface"] == "eth0"
+        # The deploy checks subnets at creation; it now also says so for a network that exists.
+        code, _, err = converge(extra_group_vars=group_vars_overlay(tmp_path, PROXY_OVERLAY))
+        assert code == 0, err
+        assert f"overlaps host route {part} dev eth0" in err
+        run_fix(host, found[0])
+        assert "route_overlaps_docker_network" not in top_ids(tmp_path)
+    finally:
+        host.run(f"ip route del {part} dev eth0")
+
+
+def test_dockerd_refusing_its_daemon_json_is_named_and_the_deploy_repairs_it(probe_host, converge, tmp_path):
+    """Two breakages, one dead dockerd each: a managed key with a wrong type (the deploy writes it
+    back, then starts dockerd) and an unmanaged key dockerd refuses with a managed one (iptables:
+    false with icc: false: the deploy names file and key; the finding's own fix removes it)."""
+    host = probe_host
+    try:
+        edit_daemon_json(host, lambda c: c.update(icc="no"))
+        host.run("systemctl restart docker")
+        found = diagnose(tmp_path)
+        assert found[0].id == "docker_daemon_unreachable", [f.id for f in found]
+        assert found[0].evidence["dockerd errors"], found[0].evidence
+        assert "icc" in found[0].evidence["daemon.json keys named"], found[0].evidence
+        code, _, err = converge(extra_group_vars=group_vars_overlay(tmp_path, PROXY_OVERLAY))
+        assert code == 0, err
+        assert "docker_daemon_unreachable" not in top_ids(tmp_path)
+
+        edit_daemon_json(host, lambda c: c.update(iptables=False))
+        host.run("systemctl restart docker")
+        found = diagnose(tmp_path)
+        assert found[0].id == "docker_daemon_unreachable", [f.id for f in found]
+        assert "iptables" in found[0].title and "/etc/docker/daemon.json" in found[0].title, found[0].title
+        code, _, err = converge(extra_group_vars=group_vars_overlay(tmp_path, PROXY_OVERLAY))
+        assert code != 0
+        assert '/etc/docker/daemon.json: "iptables": false with "icc": false' in err, err[-3000:]
+        run_fix(host, found[0])
+        assert "docker_daemon_unreachable" not in top_ids(tmp_path)
+    finally:
+        edit_daemon_json(host, lambda c: (c.pop("iptables", None), c.update(icc=False)))
+        host.run("systemctl reset-failed docker; systemctl restart docker")
+        converge_probe_world(converge, tmp_path)
+
+
+def test_daemon_settings_that_switch_off_networking_are_named_while_dockerd_runs(probe_host, converge, tmp_path):
+    host = probe_host
+    try:
+        edit_daemon_json(host, lambda c: c.update({"ip-masq": False, "ip-forward": False}))
+        host.check_output("systemctl restart docker")
+        found = diagnose(tmp_path)
+        assert found[0].id == "docker_networking_disabled", [f.id for f in found]
+        assert '"ip-masq": false' in found[0].title and '"ip-forward": false' in found[0].title
+        run_fix(host, found[0])
+        assert "docker_networking_disabled" not in top_ids(tmp_path)
+    finally:
+        edit_daemon_json(host, lambda c: (c.pop("ip-masq", None), c.pop("ip-forward", None)))
+        converge_probe_world(converge, tmp_path)
+
+
+def test_loopback_stub_resolver_is_named_and_its_upstreams_fix_container_dns(probe_host, converge, tmp_path):
+    """systemd-resolved's arrangement: 127.0.0.53 in resolv.conf (a stub answering the host), the
+    real upstream in /run/systemd/resolve/resolv.conf; Docker hands containers public resolvers,
+    which this "corporate network" drops (inside the test host: nothing leaves it)."""
+    host, address = probe_host, _instances()[0]["address"]
+    block = [f"iptables -I DOCKER-USER -p {proto} --dport 53 ! -d {address} -j DROP" for proto in ("udp", "tcp")]
+    try:
+        host.check_output("systemctl reset-failed sbx-diag-stub 2>/dev/null; "
+                          f"systemd-run --unit sbx-diag-stub python3 /run/sbx-diag-dns.py {PROBE_NAME} 127.0.0.53")
+        host.check_output("mkdir -p /run/systemd/resolve")
+        write_file(host, "/run/systemd/resolve/resolv.conf", RESOLV["probe"])
+        write_file(host, "/etc/resolv.conf", "nameserver 127.0.0.53\n")
+        for rule in block:
+            host.check_output(rule)
+        found = diagnose(tmp_path)
+        assert found[0].id == "loopback_stub_resolver", [f.id for f in found]
+        assert found[0].permanent == {"docker_daemon.dns": [address]}
+        assert not any(ns in json.dumps(found[0].fix) for ns in ("8.8.8.8", "127.0.0.53"))
+        converge_probe_world(converge, tmp_path, {"docker_daemon.dns": found[0].permanent["docker_daemon.dns"]})
+        after = diagnose(tmp_path)
+        assert "loopback_stub_resolver" not in [f.id for f in after] and "container_dns_failing" not in [f.id for f in after]
+    finally:
+        for rule in block:
+            host.run(rule.replace(" -I ", " -D "))
+        host.run("systemctl stop sbx-diag-stub; rm -f /run/systemd/resolve/resolv.conf")
+        write_file(host, "/etc/resolv.conf", RESOLV["probe"])
+        set_daemon_dns(host, [])
+        host.check_output("systemctl restart docker")
+        converge_probe_world(converge, tmp_path)
+        restart_proxy(host)
+
+
+def test_dead_proxy_in_a_foreign_dropin_is_named_and_the_deploy_warns(probe_host, converge, tmp_path):
+    host = probe_host
+    try:
+        host.check_output(f"mkdir -p {DROPIN_DIR}")
+        write_file(host, FOREIGN_DROPIN, f'[Service]\nEnvironment="HTTP_PROXY={DEAD_PROXY}" "HTTPS_PROXY={DEAD_PROXY}" '
+                                         '"NO_PROXY=localhost,127.0.0.1"\n')
+        host.check_output("systemctl daemon-reload && systemctl restart docker")
+        found = diagnose(tmp_path)
+        assert found[0].id == "daemon_proxy_unreachable", [f.id for f in found]
+        assert FOREIGN_DROPIN in found[0].title
+        code, _, err = converge(extra_group_vars=group_vars_overlay(tmp_path, PROXY_OVERLAY))
+        assert code == 0, err
+        assert f"{FOREIGN_DROPIN} is not written by sandbox-host and sets HTTP_PROXY, HTTPS_PROXY, NO_PROXY" in err
+        run_fix(host, found[0])
+        assert not {"daemon_proxy_unreachable", "dockerd_dropin_not_owned"} & set(top_ids(tmp_path))
+    finally:
+        host.run(f"rm -f {FOREIGN_DROPIN}; systemctl daemon-reload; systemctl restart docker")
+        converge_probe_world(converge, tmp_path)
+
+
+def test_root_gather_without_user_variable_claims_nothing_unchecked(probe_host, tmp_path):
+    """`docker exec` (pyinfra's @docker connector) runs as root with $USER unset."""
+    out = tmp_path / "exec"
+    done = subprocess.run([sys.executable, "-m", "sandbox_host.diagnose", "gather", f"@docker/{_instances()[0]['instance']}",
+                           "--out", str(out), "--no-container-probes"], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads(next(out.glob("*.json")).read_text())
+    assert data["connection"]["uid"] == 0
+    assert not [note for note in rules.not_checked(data) if "gathered as" in note]
+

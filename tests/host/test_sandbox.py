@@ -77,7 +77,14 @@ def test_runtime_follows_the_gvisor_setting(host, settings, project):
     done = sandbox(host, "run", project, "--", "uname", "-r")
     assert done.rc == 0, done.stderr
     under_gvisor = done.stdout.strip() != host.check_output("uname -r")
-    assert under_gvisor is (settings.gvisor.enabled and settings.agent.use_gvisor)
+    wanted = settings.gvisor.enabled and settings.agent.use_gvisor
+    # A runtime the deploy recorded as failing agent operations (Debian's runsc: no statx) is
+    # left for runc, with a warning (issue 13; tests/host/test_runtime_check.py).
+    check = host.file(settings.gvisor.runtime_check_file)
+    passes = not check.exists or json.loads(check.content_string)["ok"]
+    assert under_gvisor is (wanted and passes)
+    if wanted and not passes:
+        assert "runs under runc" in done.stderr
 
 
 def test_missing_credentials_is_a_clear_error(host, project):

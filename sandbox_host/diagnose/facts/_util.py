@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from sandbox_host.diagnose.facts import ABSENT
@@ -42,3 +43,21 @@ def redact_url(value: str) -> str:
 
 def redact_env(env: dict[str, str]) -> dict[str, str]:
     return {key: redact_url(value) if "proxy" in key.lower() else value for key, value in env.items()}
+
+
+_FILES = Path(__file__).resolve().parent.parent / "files"
+
+
+def script(name: str, *args) -> str:
+    """Run sandbox_host/diagnose/files/NAME (a linted shell file) with quoted args."""
+    text = (_FILES / name).read_text()
+    interpreter = "bash" if text.startswith("#!/bin/bash") else "sh"
+    return " ".join([interpreter, "-c", shlex.quote(text), shlex.quote(name), *(shlex.quote(str(a)) for a in args)])
+
+
+_USERINFO = re.compile(r"(//[^/@:\s]*:)[^@/\s]*@")
+
+
+def redact_text(text: str) -> str:
+    """Mask passwords in any URL inside free text (log lines, drop-in lines)."""
+    return _USERINFO.sub(r"\1***@", text)

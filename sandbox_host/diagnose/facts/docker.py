@@ -9,8 +9,9 @@ import shlex
 
 from pyinfra.api import FactBase
 
+from sandbox_host.diagnose import procnet
 from sandbox_host.diagnose.facts import ABSENT
-from sandbox_host.diagnose.facts._util import guard, is_absent, quote, redact_env
+from sandbox_host.diagnose.facts._util import guard, is_absent, quote, redact_env, redact_text, redact_url, script
 
 
 class DaemonJson(FactBase):
@@ -151,3 +152,86 @@ class DockerServerAnswer(FactBase):
             return {"status": "ok", "version": text.strip()}
         status = "permission denied" if "permission denied" in text.lower() else "unreachable"
         return {"status": status, "error": text.strip()[-300:]}
+
+
+_LOG_ERROR = re.compile(r"level=(error|fatal)|failed to start daemon|unable to configure|invalid|conflict|cannot|refus", re.I)
+
+
+class DockerdState(FactBase):
+    """What dockerd says about itself (files/dockerd_state.sh): its command line, `dockerd
+    --validate` of its config where available, and, when it does not answer, its last log lines
+    and the error lines among them. Passwords in URLs are masked."""
+
+    @staticmethod
+    def default():
+        return {"status": "absent"}
+
+    def command(self, config="/etc/docker/daemon.json", lines=25, answering=True):
+        return script("dockerd_state.sh", config, int(lines), "yes" if answering else "no")
+
+    def process(self, output):
+        sections = procnet.split_sections([redact_text(line) for line in output])
+        rc = "".join(sections.get("validate_rc", [])).strip()
+        log = [line for line in sections.get("log", []) if line.strip()]
+        result = {
+            "status": "ok",
+            "cmdline": " ".join(sections.get("cmdline", [])).strip() or None,
+            "validate": {"status": "unavailable"} if rc in ("", "unavailable") else {
+                "status": "ok" if rc == "0" else "failed", "output": "\n".join(sections.get("validate", []))[-600:]},
+        }
+        if "log" in sections:
+            result["log_source"] = "".join(sections.get("log_source", [])).strip() or None
+            result["log"] = log[-25:]
+            result["errors"] = [line[-400:] for line in log if _LOG_ERROR.search(line)][-5:]
+        return result
+
+
+class DockerDropins(FactBase):
+    """docker.service drop-ins (files/docker_dropins.sh): [{"path", "owned", "environment"}].
+    "owned": the deploy wrote it (its header says so); proxy values masked."""
+
+    @staticmethod
+    def default():
+        return []
+
+    def command(self):
+        return script("docker_dropins.sh")
+
+    def process(self, output):
+        found = []
+        for line in output:
+            if line.startswith("##file "):
+                found.append({"path": line[7:].strip(), "owned": False, "environment": {}})
+            elif line.strip() == "##owned" and found:
+                found[-1]["owned"] = True
+            elif found and "=" in line:
+                _, _, assignment = line.partition("=")
+                for item in shlex.split(assignment.strip()) if assignment.strip() else []:
+                    key, _, value = item.partition("=")
+                    if key.lower().endswith("_proxy"):
+                        found[-1]["environment"][key] = redact_url(value)
+                    elif key:
+                        found[-1]["environment"][key] = "(set)"  # other values may be secrets
+        return found
+
+
+class TcpReach(FactBase):
+    """TCP connect to each "host:port" (files/tcp_reach.sh), `seconds` each at most:
+    {"host:port": "ok"|"failed"|"timed out"}."""
+
+    @staticmethod
+    def default():
+        return {}
+
+    def command(self, targets=(), seconds=3):
+        return guard("bash", script("tcp_reach.sh", int(seconds), *[quote(t) for t in targets]))
+
+    def process(self, output):
+        if is_absent(output):
+            return {"status": "absent"}
+        result = {}
+        for line in output:
+            target, _, verdict = line.strip().partition(" ")
+            if target:
+                result[target] = verdict
+        return result

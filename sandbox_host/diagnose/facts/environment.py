@@ -33,3 +33,20 @@ class ProxyEnvironment(FactBase):
             if current and sep and key.lower() in _NAMES:
                 result[current][key] = value.strip().strip("'\"")
         return {section: redact_env(values) for section, values in result.items()}
+
+
+class Identity(FactBase):
+    """Who the fact commands run as, by uid (not $USER, which `docker exec` and cron leave
+    unset): {"uid": int|None, "user": str|None}."""
+
+    @staticmethod
+    def default():
+        return {"uid": None, "user": None}
+
+    def command(self):
+        return "id -u 2>/dev/null; id -un 2>/dev/null; true"
+
+    def process(self, output):
+        lines = [line.strip() for line in output if line.strip()]
+        uid = int(lines[0]) if lines and lines[0].isdigit() else None
+        return {"uid": uid, "user": lines[1] if len(lines) > 1 else None}
