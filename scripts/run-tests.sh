@@ -1,54 +1,90 @@
 #!/usr/bin/env bash
 # The project's whole test suite, on a fresh Debian 12 machine, as root:
-#   scripts/run-tests.sh               unit tests, then every Molecule scenario
-#   scripts/run-tests.sh default ufw   unit tests, then only the named scenarios
+#   scripts/run-tests.sh               unit and harness tests, then the integration suite and
+#                                      every Molecule scenario in two lanes that run side by side
+#   scripts/run-tests.sh default ufw   unit and harness tests, then only the named scenarios, in turn
 #   scripts/run-tests.sh vm            the QEMU VM scenario (reboot persistence; ~40 min under
 #                                      software emulation, so it is not in the default list)
-# Prints one summary line per scenario with its duration, and a final "N passed, N failed".
+# SANDBOX_HOST_TEST_LANES=1 runs the default list in turn instead of in two lanes.
+# Prints one line per suite with its duration (as each ends, and again in the summary) and a
+# final "N passed, N failed".
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 scripts/setup-test-machine.sh || exit 1
 export PATH="$repo/.venv/bin:$PATH"
+logs=.cache/logs
+mkdir -p "$logs"
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
 
-passed=0 failed=0 summary=()
-record() {  # name, seconds, status
-  summary+=("$(printf '%-18s %-6s %5ss' "$1" "$3" "$2")")
-  if [[ $3 == ok ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+record() {  # name, seconds, status: one line per suite, appended whole (lanes write concurrently)
+  printf '%-18s %-6s %5ss\n' "$1" "$3" "$2" | tee -a "$results"
 }
 
-step() {  # name, command...: run one suite and record it
-  local name=$1 start=$SECONDS; shift
+step() {  # name, command...: run one suite in the foreground and record it
+  local name=$1 start=$SECONDS
+  shift
   echo "== $name"
   if "$@"; then record "$name" $((SECONDS - start)) ok; else record "$name" $((SECONDS - start)) FAILED; fi
+}
+
+quiet() {  # name, command...: run one suite into its log; print its last result line, or its tail
+  local name=$1 start=$SECONDS log=$logs/$1.log
+  shift
+  echo "== $name (log: $log)"
+  if "$@" >"$log" 2>&1; then
+    record "$name" $((SECONDS - start)) ok
+    grep -E "passed|failed" "$log" | tail -n 1
+  else
+    record "$name" $((SECONDS - start)) FAILED
+    tail -n 60 "$log"
+  fi
+}
+
+scenario() { quiet "$1" molecule test -s "$1"; }
+
+lane() {  # suites...: one after another ("integration" is the pytest suite, others are scenarios)
+  local suite
+  for suite in "$@"; do
+    if [[ $suite == integration ]]; then
+      # Self-contained tests against this machine's Docker (their own test hosts, networks, servers).
+      quiet integration pytest -q tests/integration
+    else
+      scenario "$suite"
+    fi
+  done
 }
 
 step unit pytest -q tests/unit
 # The harness proves Molecule's idempotence and verify steps fail when they should.
 step harness pytest -q tests/harness
-# Self-contained tests against this machine's Docker (their own test hosts, networks, servers).
-step integration pytest -q tests/integration
 
-# Product scenarios, in the order that fails fastest on a broken deploy.
-scenarios=("$@")
-if ((${#scenarios[@]} == 0)); then
-  scenarios=(default corporate-proxy firewalld ufw gvisor trixie fleet laptop)
-fi
-mkdir -p .cache/logs
-for scenario in "${scenarios[@]}"; do
-  start=$SECONDS
-  log=.cache/logs/molecule-$scenario.log
-  echo "== molecule test -s $scenario (log: $log)"
-  if molecule test -s "$scenario" >"$log" 2>&1; then
-    record "$scenario" $((SECONDS - start)) ok
-    grep -E "passed|failed" "$log" | tail -n 1
+if (($# > 0)); then
+  lane "$@"
+else
+  # Two lanes of about equal length on the machine's two cores: most of a scenario's time is
+  # waiting (package downloads, image builds' network steps, SSH round trips, dockerd restarts).
+  # Scenarios never share a test host, a network or a name; only corporate-proxy has fixed lab
+  # subnets, and it runs once.
+  lane_a=(integration default trixie)
+  lane_b=(gvisor corporate-proxy firewalld ufw fleet laptop)
+  if [[ ${SANDBOX_HOST_TEST_LANES:-2} == 1 ]]; then
+    lane "${lane_a[@]}" "${lane_b[@]}"
   else
-    record "$scenario" $((SECONDS - start)) FAILED
-    tail -n 60 "$log"
+    lane "${lane_a[@]}" >"$logs/lane-a.out" 2>&1 &
+    a=$!
+    lane "${lane_b[@]}" >"$logs/lane-b.out" 2>&1 &
+    b=$!
+    wait "$a" "$b"
+    echo "== lane a"; cat "$logs/lane-a.out"
+    echo "== lane b"; cat "$logs/lane-b.out"
   fi
-done
+fi
 
-echo "== summary"
-printf '%s\n' "${summary[@]}"
+echo "== summary (seconds per suite; total ${SECONDS}s)"
+cat "$results"
+passed=$(grep -c ' ok ' "$results")
+failed=$(grep -c ' FAILED ' "$results")
 echo "$passed passed, $failed failed"
 ((failed == 0))
