@@ -7,7 +7,7 @@
 # Prints one summary line per scenario with its duration, and a final "N passed, N failed".
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 scripts/setup-test-machine.sh || exit 1
 export PATH="$repo/.venv/bin:$PATH"
 

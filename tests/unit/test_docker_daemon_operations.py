@@ -1,11 +1,15 @@
 """docker_daemon.config / restart, fixture style: faked facts in, exact commands out."""
 
+import shlex
+from pathlib import Path
+
 import pytest
 from pyinfra.api import OperationValueError
 
 from sandbox_host.roles.docker_daemon import daemon_json, operations
 from fakehost import run_operation
 
+ROLE_FILES = Path(operations.__file__).parent / "files"
 PATH = "/etc/docker/daemon.json"
 MANAGED = {"icc": False, "mtu": 1450}
 
@@ -26,20 +30,26 @@ def test_matching_file_yields_nothing():
     assert commands == [] and noops == [f"{PATH} has the managed settings"]
 
 
+def install_command(staged, path):
+    # The exact command line: install-daemon-json.sh's text as one argument, then its arguments.
+    script = ROLE_FILES / "install-daemon-json.sh"
+    return shlex.join(["sh", "-c", script.read_text(), "install-daemon-json.sh", staged, path])
+
+
 def test_missing_file_is_staged_validated_and_marked_absent():
     commands, _ = run_operation(operations.config, facts(None), path=PATH, managed=MANAGED)
     assert commands[0].startswith("FileUploadCommand(") and commands[0].endswith(f"{PATH}.sandbox-host.new)")
-    assert commands[1:3] == [f"chown root:root {PATH}.sandbox-host.new", f"chmod 644 {PATH}.sandbox-host.new"]
-    install = commands[-1]
-    assert "dockerd --validate --config-file /etc/docker/daemon.json.sandbox-host.new" in install
-    assert ": > /etc/docker/daemon.json.sandbox-host.absent" in install
-    assert install.rstrip("'").endswith("mv /etc/docker/daemon.json.sandbox-host.new /etc/docker/daemon.json")
+    assert commands[1:] == [
+        f"chown root:root {PATH}.sandbox-host.new",
+        f"chmod 644 {PATH}.sandbox-host.new",
+        install_command(f"{PATH}.sandbox-host.new", PATH),
+    ]
 
 
-def test_changed_file_keeps_a_backup_for_rollback():
+def test_changed_file_is_installed_by_the_same_program():
     lines = daemon_json.render({"debug": True, "icc": True}).splitlines()
     commands, _ = run_operation(operations.config, facts(lines), path=PATH, managed=MANAGED)
-    assert "cp -p /etc/docker/daemon.json /etc/docker/daemon.json.sandbox-host.bak" in commands[-1]
+    assert commands[-1] == install_command(f"{PATH}.sandbox-host.new", PATH)
 
 
 def test_wrong_mode_is_rewritten():
@@ -59,8 +69,11 @@ def test_merged_config_dockerd_would_reject_is_refused_before_upload():
 
 
 @pytest.mark.parametrize("init", ["systemd", "sysvinit"])
-def test_restart_is_one_script_with_rollback(init):
+def test_restart_is_one_program_with_rollback(init):
     commands, _ = run_operation(operations.restart, {}, path=PATH, init=init, timeout=30)
-    assert len(commands) == 1
-    assert commands[0].endswith(f"restart-docker {PATH} {init} 30")
-    assert "restoring the previous one" in commands[0]
+    restart = ROLE_FILES / "restart-dockerd.sh"
+    service = ROLE_FILES.parents[1] / "common" / "files" / "dockerd-service.sh"
+    assert commands == [shlex.join([
+        "sh", "-c", restart.read_text(), "restart-dockerd.sh", PATH, "30",
+        "sh", "-c", service.read_text(), "dockerd-service.sh", "restart", init,
+    ])]
