@@ -1,6 +1,7 @@
 """docker_daemon.config / restart, fixture style: faked facts in, exact commands out."""
 
 import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,45 @@ def test_restart_is_one_program_with_rollback(init):
         "sh", "-c", restart.read_text(), "restart-dockerd.sh", PATH, "30",
         "sh", "-c", service.read_text(), "dockerd-service.sh", "restart", init,
     ])]
+
+
+# -- the programs themselves, run here with a fake docker client (tests/unit/fixtures/fake-docker) --
+
+FAKE_DOCKER = Path(__file__).parent / "fixtures" / "fake-docker"
+
+
+def run_restart(tmp_path, new: str, old: str | None):
+    config = tmp_path / "daemon.json"
+    config.write_text(new)
+    if old is None:
+        (tmp_path / "daemon.json.sandbox-host.absent").write_text("")
+    else:
+        (tmp_path / "daemon.json.sandbox-host.bak").write_text(old)
+    env = {"PATH": f"{FAKE_DOCKER}:/usr/bin:/bin", "FAKE_DOCKER_CONFIG": str(config)}
+    # `true` stands for dockerd-service.sh restart: the fake dockerd reads the file on each call.
+    return subprocess.run(
+        ["sh", str(ROLE_FILES / "restart-dockerd.sh"), str(config), "1", "true"],
+        env=env, capture_output=True, text=True, timeout=30,
+    )
+
+
+def test_restart_program_keeps_a_healthy_config_and_drops_the_backup(tmp_path):
+    result = run_restart(tmp_path, new='{"healthy": 1}', old='{"old": 1}')
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["daemon.json"]
+
+
+def test_restart_program_rolls_back_to_the_backup(tmp_path):
+    result = run_restart(tmp_path, new='{"broken": 1}', old='{"healthy": "old"}')
+    assert result.returncode == 1
+    assert (tmp_path / "daemon.json").read_text() == '{"healthy": "old"}'
+    assert (tmp_path / "daemon.json.sandbox-host.failed").read_text() == '{"broken": 1}'
+    assert "rolled back: Docker runs with the previous" in result.stderr
+
+
+def test_restart_program_removes_a_config_that_was_not_there_before(tmp_path):
+    result = run_restart(tmp_path, new='{"broken": 1}', old=None)
+    assert result.returncode == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["daemon.json.sandbox-host.failed"]
+    # No daemon.json at all: the fake dockerd does not come back either, and the program says so.
+    assert "Docker does not start even with the previous" in result.stderr
