@@ -1,8 +1,11 @@
 """Small pieces of the host roles: init detection, sysctls, proxy drop-in, Docker's apt source."""
 
+import shlex
+
 import pytest
 
 from fakehost import run_operation
+from sandbox_host.roles.common import services
 from sandbox_host.roles.common.facts import InitSystem
 from sandbox_host.roles.docker_engine.deploy import docker_ce_source
 from sandbox_host.roles.docker_proxy.deploy import environment, render_dropin
@@ -70,3 +73,8 @@ def test_proxy_dropin():
 
 def test_no_proxy_means_no_environment():
     assert environment(DockerProxySettings()) == {}
+
+
+def test_dockerd_start_without_systemd_is_the_service_program_with_its_timeout():
+    commands, _ = run_operation(services.start_dockerd_without_systemd, {}, timeout=45)
+    assert commands == [shlex.join(["sh", "-c", services.DOCKERD_SERVICE.read_text(), "dockerd-service.sh", "start", "45"])]
