@@ -43,8 +43,9 @@ def converge():
     def run(deploy="deploys/sandbox_host.py", extra_group_vars=None):
         env = dict(os.environ)
         if extra_group_vars:  # a folder layered over the scenario's group_vars
-            dirs = env.get(config.GROUP_VARS_ENV, str(config.DEFAULT_GROUP_VARS))
-            env[config.GROUP_VARS_ENV] = f"{dirs}:{extra_group_vars}"
+            # SANDBOX_HOST_GROUP_VARS layers over group_vars/, which is always read first.
+            dirs = env.get(config.GROUP_VARS_ENV, "")
+            env[config.GROUP_VARS_ENV] = f"{dirs}:{extra_group_vars}" if dirs else str(extra_group_vars)
         done = subprocess.run(
             [sys.executable, str(REPO / "molecule/shared/pyinfra_run.py"), deploy],
             cwd=REPO, capture_output=True, text=True, env=env,
