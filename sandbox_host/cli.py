@@ -15,6 +15,8 @@ from pathlib import Path
 
 from sandbox_host import config, exitcodes
 from sandbox_host.diagnose import cli as diagnose_cli
+from sandbox_host.fleet import drift as fleet_drift
+from sandbox_host.fleet import rollout as fleet_rollout
 
 
 EPILOG = """exit codes:
@@ -46,9 +48,12 @@ def apply_group_vars(args) -> None:
         current = [part for part in os.environ.get(config.GROUP_VARS_ENV, "").split(":") if part]
         os.environ[config.GROUP_VARS_ENV] = ":".join(current + extra)
     try:
+        layers = config.group_vars_dirs()
         config.validate_all()
     except config.ConfigError as exc:
         raise SystemExit(_usage_error(str(exc)))
+    # Say which folders apply: a layer lost on the way (sudo drops the environment) is visible.
+    print(f"sandbox-host: settings from {' + '.join(str(layer) for layer in layers)}", file=sys.stderr)
 
 
 def _usage_error(message: str) -> int:
@@ -95,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=diagnose_cli.DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     diagnose_cli.add_commands(diagnose, epilog=EPILOG)
+    fleet_drift.add_commands(sub)
+    fleet_rollout.add_commands(sub)
     return parser
 
 

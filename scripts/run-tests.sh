@@ -32,7 +32,7 @@ step integration pytest -q tests/integration
 # Product scenarios, in the order that fails fastest on a broken deploy.
 scenarios=("$@")
 if ((${#scenarios[@]} == 0)); then
-  scenarios=(default corporate-proxy firewalld ufw gvisor trixie)
+  scenarios=(default corporate-proxy firewalld ufw gvisor trixie fleet)
 fi
 mkdir -p .cache/logs
 for scenario in "${scenarios[@]}"; do

@@ -15,8 +15,17 @@ from sandbox_host.roles.docker_daemon.settings import DockerDaemonSettings
 MERGED_MAPPINGS = ("log-opts", "runtimes")
 
 
-def managed_options(settings: DockerDaemonSettings) -> dict[str, Any]:
-    """The daemon.json keys this configuration owns, with their values (runtimes: gvisor role)."""
+def effective_mtu(settings: DockerDaemonSettings, detected: int | None) -> int | None:
+    """The MTU written to daemon.json: an explicit number wins; ``auto`` takes the detected path
+    MTU (None when the host has no route out: the key is left alone); None is unmanaged."""
+    return detected if settings.mtu == "auto" else settings.mtu
+
+
+def managed_options(settings: DockerDaemonSettings, detected_mtu: int | None = None) -> dict[str, Any]:
+    """The daemon.json keys this configuration owns, with their values (runtimes: gvisor role).
+
+    ``detected_mtu``: the path MTU found on the host, used when ``settings.mtu`` is ``auto``.
+    """
     options: dict[str, Any] = {
         "ipv6": settings.ipv6,
         "log-driver": settings.log_driver,
@@ -29,8 +38,9 @@ def managed_options(settings: DockerDaemonSettings) -> dict[str, Any]:
         options["log-opts"] = {"max-size": settings.log_max_size, "max-file": str(settings.log_max_file)}
     if settings.dns:
         options["dns"] = list(settings.dns)
-    if settings.mtu is not None:
-        options["mtu"] = settings.mtu
+    mtu = effective_mtu(settings, detected_mtu)
+    if mtu is not None:
+        options["mtu"] = mtu
     if settings.fixed_cidr:
         options["fixed-cidr"] = settings.fixed_cidr
     if settings.default_address_pools:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from sandbox_host.roles.common.types import IPAddress, Mtu, Network, Section
+from sandbox_host.roles.common.types import IPAddress, MtuSetting, Network, Section
 
 
 class AddressPool(Section):
@@ -30,11 +30,13 @@ class DockerDaemonSettings(Section):
             "only."
         ),
     )
-    mtu: Mtu | None = Field(
-        default=None,
+    mtu: MtuSetting = Field(
+        default="auto",
         description=(
-            "MTU of docker0; set it to the path MTU (VPN/overlay 1450, etc.) or large requests hang "
-            "(seed 001)."
+            "MTU of docker0 and the sandbox networks. auto: the MTU of the path out, found at each "
+            "deploy (default route's interface, tunnels/VPNs routes go through, route mtu "
+            "attributes; the smallest wins). A number wins over detection; null leaves Docker's "
+            "default. Too large and large requests hang (seed 001, MTU mismatch)."
         ),
     )
     ipv6: bool = Field(

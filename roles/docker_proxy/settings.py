@@ -12,7 +12,11 @@ class DockerProxySettings(Section):
     )
     http_proxy: ProxyUrl | None = Field(
         default=None,
-        description="Proxy for dockerd's plain-http requests. Unset both to remove the drop-in again.",
+        description=(
+            "Proxy for dockerd's plain-http requests. Unset both to remove the drop-in again. Credentials "
+            "go in the URL percent-encoded (@ as %40); dockerd gets exactly this value (escaped for systemd "
+            "and the shell), and it is never printed. Whitespace, quotes, backslashes are refused."
+        ),
     )
     https_proxy: ProxyUrl | None = Field(
         default=None,

@@ -11,9 +11,11 @@ import ipaddress
 import re
 from typing import Annotated
 
+from urllib.parse import urlsplit
+
 from pydantic import AfterValidator, Field
 
-from sandbox_host.roles.common.types import Port, Section
+from sandbox_host.roles.common.types import Port, ProxyUrl, Section
 
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
@@ -44,6 +46,29 @@ def _domain(value: str) -> str:
 
 
 DomainPattern = Annotated[str, AfterValidator(_domain)]
+
+
+def _upstream(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "http":
+        raise ValueError("must be an http:// URL (Squid talks plain HTTP/CONNECT to a parent proxy)")
+    if parts.username or parts.password:
+        raise ValueError(
+            "must not carry credentials: squid.conf is baked into the proxy image, where anyone who "
+            "can read the image would find them; use an upstream that admits the host by address"
+        )
+    host = parts.hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _NAME.match(host):
+            raise ValueError("must name its host with a-z 0-9 - . only (it goes into squid.conf)") from None
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("must be only scheme, host and port, e.g. http://proxy.corp.example:3128")
+    return value
+
+
+UpstreamUrl = Annotated[ProxyUrl, AfterValidator(_upstream)]
 
 
 class EgressProxySettings(Section):
@@ -108,6 +133,15 @@ class EgressProxySettings(Section):
             "Listen dual-stack where the proxy's namespace has IPv6 (seed 004: a client that connects "
             "over IPv6 must not find the port closed); IPv4 only where it has none (the default "
             "sandbox networks). false: IPv4 only, always."
+        ),
+    )
+    upstream_proxy: UpstreamUrl | None = Field(
+        default=None,
+        description=(
+            "A corporate proxy every allowed request goes through (Squid cache_peer parent, "
+            "never_direct): the only way out where the host may not connect directly. Denied and "
+            "unlisted names are refused here first and never reach it; the JSON log still records "
+            "every decision. http://host:port, no credentials (they would end up in the image)."
         ),
     )
     memory: str = Field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sandbox_host.roles.common import templating
 from sandbox_host.roles.egress_proxy.settings import EgressProxySettings
@@ -30,6 +31,14 @@ def build_context(settings: EgressProxySettings, port: int, client_subnet: str) 
     return {"squid.conf": render(settings, port, client_subnet)}
 
 
+def upstream(settings: EgressProxySettings) -> dict | None:
+    """The parent proxy as Squid's cache_peer wants it: host (no brackets) and port."""
+    if not settings.upstream_proxy:
+        return None
+    parts = urlsplit(settings.upstream_proxy)
+    return {"host": parts.hostname, "port": parts.port or 3128}
+
+
 def render(settings: EgressProxySettings, port: int, client_subnet: str) -> str:
     return templating.render(
         TEMPLATES,
@@ -43,4 +52,5 @@ def render(settings: EgressProxySettings, port: int, client_subnet: str) -> str:
         http_ports=sorted(set(settings.allowed_http_ports)),
         allowed=squid_domains(settings.allowed_domains),
         denied=squid_domains(settings.denied_domains),
+        upstream=upstream(settings),
     )

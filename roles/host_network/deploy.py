@@ -1,4 +1,5 @@
-"""Kernel network settings: one file under /etc/sysctl.d, applied live with `sysctl -p FILE`."""
+"""Kernel network settings: one file under /etc/sysctl.d, applied live with `sysctl -p FILE`;
+TCP MSS clamping of the Docker and sandbox bridges (mss.py)."""
 
 from io import StringIO
 
@@ -7,6 +8,7 @@ from pyinfra.api import StringCommand, deploy, operation
 from pyinfra.facts.server import Sysctl
 from pyinfra.operations import files
 
+from sandbox_host.roles.host_network.mss import mss_clamping
 from sandbox_host.roles.host_network.settings import HostNetworkSettings
 
 IPV6_KEYS = ("net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6")
@@ -48,7 +50,9 @@ def apply_file(path: str, values: dict):
 
 
 @deploy("Host network")
-def host_network(settings: HostNetworkSettings):
+def host_network(settings: HostNetworkSettings, bridges: list[str] | None = None):
+    """Sysctls, then MSS clamping of forwarded connections from/to ``bridges`` (docker0 and the
+    sandbox's; Docker's br-* networks are always included)."""
     values = wanted_sysctls(settings)
     if not host.get_fact(Sysctl, keys=list(IPV6_KEYS)):
         # A kernel without IPv6 (ipv6.disable=1) has no such keys: there is nothing to turn off,
@@ -63,4 +67,5 @@ def host_network(settings: HostNetworkSettings):
         mode="644",
     )
     applied = apply_file(name="Apply network sysctls now", path=settings.sysctl_file, values=values)
-    return persisted, applied
+    clamping = mss_clamping(settings, bridges if bridges is not None else ["docker0"])
+    return persisted, applied, *clamping

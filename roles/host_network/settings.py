@@ -1,4 +1,7 @@
-"""host_network: kernel network settings, persisted in one file under /etc/sysctl.d."""
+"""host_network: kernel network settings, persisted in one file under /etc/sysctl.d, and TCP MSS
+clamping for the Docker and sandbox bridges."""
+
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -36,4 +39,25 @@ class HostNetworkSettings(Section):
     extra: dict[str, int | str] = Field(
         default={},
         description="Any further net.* sysctls (only network keys: they are the ones that are per-namespace).",
+    )
+    mss_clamping: Literal["pmtu", "off"] | Annotated[int, Field(ge=536, le=65495)] = Field(
+        default="pmtu",
+        description=(
+            "TCP MSS clamping of connections forwarded from/to docker0, the sandbox bridges and "
+            "Docker's br-* networks (seed 001, MTU mismatch: a smaller link further along and "
+            "blocked ICMP make large downloads hang). pmtu: --clamp-mss-to-pmtu (the MSS fits the "
+            "route's MTU); a number: --set-mss to it (path MTU - 40, for a tunnel the host cannot "
+            "see); off: no clamping (the chain is removed)."
+        ),
+    )
+    mss_chain: str = Field(
+        default="SANDBOX-MSS", pattern=r"^[A-Z][A-Z0-9_-]{0,28}$",
+        description="The mangle chain clamping owns (jumped from mangle FORWARD; rewritten whole).",
+    )
+    mss_script: str = Field(
+        default="/usr/local/sbin/sandbox-host-mss-clamp", pattern=r"^/[A-Za-z0-9._/-]+$",
+        description=(
+            "Script that (re)creates the chain; the deploy runs it when the rules differ, and with "
+            "systemd the unit <script name>.service runs it at boot, before docker.service."
+        ),
     )

@@ -24,7 +24,12 @@ from sandbox_host.roles.common import scripts
 EXTRA_CA_CONTEXT_DIR = "extra-ca"
 EXTRA_CA_IMAGE_DIR = "/usr/local/share/ca-certificates/sandbox-host"
 EXTRA_CA_BUNDLE = "bundle.pem"
+# The image label holding the full content hash, and the tag made from it (``c-`` + its first 16
+# hex digits). agent-sandbox's `update` keeps both on a rebuild: it reads them from its
+# config.json, which roles/launcher/config.py fills from these constants.
 HASH_LABEL = "org.sandbox-host.content-hash"
+CONTENT_TAG_PREFIX = "c-"
+CONTENT_TAG_HEX_DIGITS = 16
 # Bump when the way contexts are prepared changes (file modes, layout): every image then rebuilds.
 RECIPE_VERSION = "2"
 _PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
@@ -57,7 +62,7 @@ def content_hash(dockerfile: str, files: dict[str, bytes], build_args: dict[str,
 
 
 def content_tag(digest: str) -> str:
-    return f"c-{digest[:16]}"
+    return f"{CONTENT_TAG_PREFIX}{digest[:CONTENT_TAG_HEX_DIGITS]}"
 
 
 def _as_bytes(files: dict[str, bytes | str] | None) -> dict[str, bytes]:
@@ -150,6 +155,46 @@ def base_image(image: str, archive: str | None = None, debootstrap: dict | None 
         yield StringCommand("docker pull", QuoteString(image))
 
 
+# Docker's predefined build args: usable in RUN without an ARG line, and then left out of the
+# image's history and config (docs.docker.com "Predefined ARGs"; checked on 20.10's legacy builder
+# by tests/host/test_build_proxy.py).
+PROXY_HOSTS_VAR = "SANDBOX_HOST_BUILD_HOSTS"
+PROXY_BUILD_ARGS = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+
+
+def proxy_args_declared(dockerfile: str) -> list[str]:
+    """Proxy names the Dockerfile declares with ARG (which would persist their values)."""
+    found = []
+    for line in dockerfile.splitlines():
+        words = line.strip().split(None, 1)
+        if len(words) == 2 and words[0].upper() == "ARG":
+            name = words[1].split("=", 1)[0].strip()
+            if name in PROXY_BUILD_ARGS:
+                found.append(name)
+    return found
+
+
+def build_command(tagged: str, digest: str, args: dict[str, str], workdir: str, proxy_env: str | None) -> list:
+    """`docker build` of ``workdir`` as StringCommand parts; with ``proxy_env`` it first reads
+    that file and hands its proxy variables over by name (``--build-arg NAME`` without a value
+    takes it from the environment): the values travel from a root-only file to dockerd, never
+    through a command line or pyinfra's output."""
+    # No legacy-only flags (--force-rm ...): on docker-ce hosts `docker build` is BuildKit (buildx).
+    command: list = ["docker build -t", QuoteString(tagged), "--label", QuoteString(f"{HASH_LABEL}={digest}")]
+    for key in sorted(args):
+        command += ["--build-arg", QuoteString(f"{key}={args[key]}")]
+    prefix: list = []
+    if proxy_env:
+        # The file may also name the proxy's address (PROXY_HOSTS_VAR, "name:ip ..."): build
+        # containers do not see the host's /etc/hosts, where a corporate proxy's name often is.
+        prefix = ["set --; if [ -r", QuoteString(proxy_env), "]; then set -a; .", QuoteString(proxy_env),
+                  f"; set +a; for h in ${{{PROXY_HOSTS_VAR}:-}}; do set -- \"$@\" --add-host \"$h\"; done; fi;"]
+        for key in PROXY_BUILD_ARGS:
+            command += ["--build-arg", key]
+        command += ['"$@"']
+    return [*prefix, *command, QuoteString(workdir)]
+
+
 @operation()
 def build(
     image: str,
@@ -159,6 +204,7 @@ def build(
     base_image: str | None = None,
     alias: str | None = "latest",
     build_dir: str = "/var/tmp/sandbox-host-build",
+    proxy_env: str | None = None,
 ):
     """
     Build ``image`` from a rendered Dockerfile and context files, once per content.
@@ -171,7 +217,16 @@ def build(
       rebuilds. It must be present (``base_image`` operation first).
     + alias: extra tag moved onto the current image (None: none)
     + build_dir: host folder under which the context is uploaded (removed after the build)
+    + proxy_env: root-only file on the host with the proxy variables (``proxy_env_file``), read
+      by the build's shell and handed to ``docker build`` as Docker's predefined proxy build
+      args: RUN steps see them, the image's history and config do not, and no command line does
     """
+    declared = proxy_args_declared(dockerfile)
+    if declared:
+        raise OperationError(
+            f"the Dockerfile of {image} declares ARG {', '.join(declared)}: a declared proxy argument is kept "
+            "in the image's history (with any credentials in it); Docker passes these to RUN without ARG"
+        )
     context = _as_bytes(files)
     args = dict(build_args or {})
     base_id = image_id(base_image) if base_image else None
@@ -210,12 +265,8 @@ def build(
     # 0644 (dirs 0755): executables get their mode in the Dockerfile (RUN chmod).
     yield StringCommand("find", QuoteString(workdir), "-mindepth 1 -exec chmod u=rwX,go=rX {} +")
 
-    # No legacy-only flags (--force-rm ...): on docker-ce hosts `docker build` is BuildKit (buildx).
-    build_cmd: list = ["docker build -t", QuoteString(tagged), "--label", QuoteString(f"{HASH_LABEL}={digest}")]
-    for key in sorted(args):
-        build_cmd += ["--build-arg", QuoteString(f"{key}={args[key]}")]
-    build_cmd += [QuoteString(workdir)]
     # The context folder goes whether the build worked or not; the build's status is kept.
-    yield StringCommand(*build_cmd, "; status=$?; rm -rf", QuoteString(workdir), "; exit $status")
+    yield StringCommand(*build_command(tagged, digest, args, workdir, proxy_env),
+                        "; status=$?; rm -rf", QuoteString(workdir), "; exit $status")
     if wanted_alias:
         yield StringCommand("docker tag", QuoteString(tagged), QuoteString(wanted_alias))

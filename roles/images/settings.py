@@ -57,3 +57,11 @@ class ImagesSettings(Section):
             "subfolder."
         ),
     )
+    build_proxy_env: str = Field(
+        default="/etc/sandbox-host/build-proxy.env", pattern=r"^/[A-Za-z0-9._/-]+$",
+        description=(
+            "Root-only (0600) file the deploy writes from docker_proxy's values: image builds read "
+            "it and pass HTTP(S)_PROXY/NO_PROXY (both cases) as Docker's predefined build args, "
+            "which stay out of the image's history. Removed when docker_proxy sets no proxy."
+        ),
+    )

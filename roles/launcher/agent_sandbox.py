@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -33,7 +34,6 @@ DEFAULT_CONFIG = "/etc/agent-sandbox/config.json"
 CONFIG_ENV = "AGENT_SANDBOX_CONFIG"
 SECRET_ENV = ("ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN")
 ROLE_LABEL = "org.sandbox-host.role=agent"
-HASH_LABEL = "org.sandbox-host.content-hash"
 GITCONFIG_MOUNT = "/run/agent-sandbox/host-gitconfig"
 READY_TIMEOUT = 60.0
 
@@ -45,14 +45,51 @@ class LauncherError(Exception):
 # --- configuration -------------------------------------------------------------------------------
 
 
+# The configuration's contract with the deploy (roles/launcher/config.py writes the file and checks
+# it with check_config before it does). Bump CONFIG_VERSION with any change an older reader would
+# misread; the deploy installs this script and its configuration together.
+CONFIG_VERSION = 1
+CONFIG_SHAPE = {
+    "version": int, "image": str, "image_naming": dict, "build_context": str, "container_name": str,
+    "network": str, "proxy": dict, "no_proxy": list, "limits": dict, "user": dict, "agent_command": list,
+}
+IMAGE_NAMING_SHAPE = {"hash_label": str, "tag_prefix": str, "tag_hex_digits": int}
+
+
+def check_config(cfg, path: str) -> dict:
+    """``cfg`` when it is a configuration this launcher reads, else a LauncherError naming why."""
+    if not isinstance(cfg, dict):
+        raise LauncherError(f"configuration {path} is not a JSON object")
+    version = cfg.get("version")
+    if type(version) is not int or version != CONFIG_VERSION:
+        raise LauncherError(
+            f"configuration {path} is version {version!r}, this agent-sandbox reads version {CONFIG_VERSION}:"
+            " run the sandbox-host deploy again (it installs the launcher and its configuration together)"
+        )
+    naming = cfg.get("image_naming")
+    wrong = [key for key, kind in CONFIG_SHAPE.items() if not isinstance(cfg.get(key), kind)]
+    if isinstance(naming, dict):
+        wrong += [f"image_naming.{key}" for key, kind in IMAGE_NAMING_SHAPE.items() if type(naming.get(key)) is not kind]
+    if wrong:
+        raise LauncherError(f"configuration {path} is missing or has the wrong type of: {', '.join(wrong)}")
+    return cfg
+
+
 def load_config(path: str | None) -> dict:
     path = path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG
     try:
-        return json.loads(Path(path).read_text())
+        loaded = json.loads(Path(path).read_text())
     except FileNotFoundError:
         raise LauncherError(f"no configuration at {path}: run the sandbox-host deploy, or pass --config") from None
     except (OSError, json.JSONDecodeError) as exc:
         raise LauncherError(f"cannot read configuration {path}: {exc}") from None
+    return check_config(loaded, path)
+
+
+def content_tag(cfg: dict, digest: str) -> str:
+    """The deploy's tag for an image of content hash ``digest`` (roles/images content_tag)."""
+    naming = cfg["image_naming"]
+    return f"{naming['tag_prefix']}{digest[:naming['tag_hex_digits']]}"
 
 
 def proxy_url(cfg: dict) -> str:
@@ -142,10 +179,10 @@ class Docker:
     def out(self, args: list[str], **kwargs) -> str:
         return self.run(args, **kwargs).stdout.decode(errors="replace").strip()
 
-    def interactive(self, args: list[str], stdin=None) -> int:
+    def interactive(self, args: list[str], stdin=None, extra_env: dict | None = None) -> int:
         """A command attached to this terminal (or reading ``stdin``); returns its exit code."""
         try:
-            return subprocess.call([self.binary, *args], env=docker_env(), stdin=stdin)
+            return subprocess.call([self.binary, *args], env={**docker_env(), **(extra_env or {})}, stdin=stdin)
         except FileNotFoundError:
             raise LauncherError("the docker command is not installed (or not on PATH)") from None
 
@@ -352,6 +389,28 @@ def tty_flags() -> list[str]:
 # --- image build (update / --rebuild) --------------------------------------------------------------
 
 
+PROXY_BUILD_ARGS = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+
+
+def build_proxy(path: str | None) -> dict[str, str]:
+    """The proxy variables of the deploy's build-proxy file (KEY='value' lines, shell-quoted).
+    Empty when there is none; a file this user cannot read is named (it is root-only)."""
+    if not path or not Path(path).exists():
+        return {}
+    try:
+        text = Path(path).read_text()
+    except PermissionError:
+        print(f"cannot read {path} (root only): the build runs without the host's proxy; run as root",
+              file=sys.stderr)
+        return {}
+    values = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key in PROXY_BUILD_ARGS:
+            values[key] = shlex.split(value)[0] if value else ""
+    return values
+
+
 def rebuild(docker: Docker, cfg: dict) -> None:
     """Rebuild the agent image from the context the deploy left on the host (a tar), without
     cache: the pinned agent and Node are fetched again and Debian's packages are current. The
@@ -360,14 +419,20 @@ def rebuild(docker: Docker, cfg: dict) -> None:
     if not context.is_file():
         raise LauncherError(f"no build context at {context}: run the sandbox-host deploy")
     repo = cfg["image"].rsplit(":", 1)[0]
-    digest = docker.out(["image", "inspect", "--format", f'{{{{index .Config.Labels "{HASH_LABEL}"}}}}', cfg["image"]],
+    label = cfg["image_naming"]["hash_label"]
+    digest = docker.out(["image", "inspect", "--format", f'{{{{index .Config.Labels "{label}"}}}}', cfg["image"]],
                         check=False)
     tags = ["--tag", cfg["image"]]
     if digest and digest != "<no value>":
-        tags += ["--tag", f"{repo}:c-{digest[:16]}", "--label", f"{HASH_LABEL}={digest}"]
+        tags += ["--tag", f"{repo}:{content_tag(cfg, digest)}", "--label", f"{label}={digest}"]
+    # Docker's predefined proxy args, valued from the environment (`--build-arg NAME`): RUN steps
+    # see them, the image's history does not, and they are on no command line.
+    proxy = build_proxy(cfg.get("build_proxy_env"))
+    proxy_args = [arg for key in sorted(proxy) for arg in ("--build-arg", key)]
     print(f"rebuilding {cfg['image']} from {context} (no cache)", file=sys.stderr)
     with context.open("rb") as tar:
-        status = docker.interactive(["build", "--no-cache", "--force-rm", *tags, "-"], stdin=tar)
+        status = docker.interactive(["build", "--no-cache", "--force-rm", *tags, *proxy_args, "-"], stdin=tar,
+                                    extra_env=proxy)
     if status != 0:
         raise LauncherError(f"the image build failed (exit {status})")
 

@@ -1,7 +1,10 @@
 """The launcher's configuration file (/etc/agent-sandbox/config.json), from the host's settings.
 
 Everything agent-sandbox needs at run time, resolved here so the launcher (stdlib only, no
-pydantic) reads plain JSON. Never holds a secret.
+pydantic) reads plain JSON. Never holds a secret. The file is an API between two programs: it
+carries agent-sandbox's CONFIG_VERSION, and what is written is checked with the launcher's own
+check_config (the launcher checks it again when it reads it), so a deploy never installs a
+configuration its launcher refuses.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from typing import NamedTuple
 from sandbox_host.roles.agent.settings import AgentSettings
 from sandbox_host.roles.egress_proxy.settings import EgressProxySettings
 from sandbox_host.roles.gvisor.settings import GvisorSettings
+from sandbox_host.roles.images.operations import CONTENT_TAG_HEX_DIGITS, CONTENT_TAG_PREFIX, HASH_LABEL
 from sandbox_host.roles.images.settings import ImagesSettings
+from sandbox_host.roles.launcher.agent_sandbox import CONFIG_VERSION, check_config
 from sandbox_host.roles.launcher.settings import LauncherSettings
 from sandbox_host.roles.sandbox_network.settings import SandboxNetworkSettings
 
@@ -33,8 +38,14 @@ def launcher_config(sections: LauncherSections, uid: int, gid: int) -> dict:
     agent, launcher, network, gvisor = sections.agent, sections.launcher, sections.sandbox_network, sections.gvisor
     use_gvisor = agent.use_gvisor and gvisor.enabled
     return {
+        "version": CONFIG_VERSION,
         "image": f"{agent.image_name}:latest",
+        # How the deploy labels and tags a content-addressed image: `update` keeps both.
+        "image_naming": {"hash_label": HASH_LABEL, "tag_prefix": CONTENT_TAG_PREFIX,
+                         "tag_hex_digits": CONTENT_TAG_HEX_DIGITS},
         "build_context": f"{launcher.build_context_dir}/context.tar",
+        # A root-only file of proxy variables for builds (roles/images); the path, never the values.
+        "build_proxy_env": sections.images.build_proxy_env,
         "container_name": launcher.container_name,
         "network": network.internal_network,
         "proxy": {
@@ -62,4 +73,5 @@ def launcher_config(sections: LauncherSections, uid: int, gid: int) -> dict:
 
 
 def render(config: dict) -> str:
+    check_config(config, "the launcher configuration the deploy would write")
     return json.dumps(config, indent=2, sort_keys=True) + "\n"

@@ -5,6 +5,7 @@ package; this package composes them, checks what spans sections and names the fi
 the reason of every bad value.
 """
 
+from sandbox_host.config import layers
 from sandbox_host.config.layers import GROUP_VARS_ENV, ConfigError, group_vars_dirs, load, load_or_exit, validate_all
 
 __all__ = ["GROUP_VARS_ENV", "ConfigError", "group_vars_dirs", "load", "load_or_exit", "validate_all"]

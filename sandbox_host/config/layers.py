@@ -9,6 +9,7 @@ validation error is turned into a message that names the file, the key and the r
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,14 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return loaded
 
 
+# user:password@ in a URL (proxy settings carry credentials): never shown in a message.
+_USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
+
+
+def _shown(value: Any) -> str:
+    return _USERINFO.sub("***@", repr(value))
+
+
 def _describe(loc: tuple) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
@@ -115,7 +124,7 @@ def _format_errors(exc: ValidationError, layered: _Layered, fallback: Path) -> s
         if error["type"] == "extra_forbidden":
             reason = "unknown key (check the spelling; see the role's settings.py for valid keys)"
         got = error.get("input")
-        shown = "" if error["type"] == "extra_forbidden" or isinstance(got, dict) else f" (got {got!r})"
+        shown = "" if error["type"] == "extra_forbidden" or isinstance(got, dict) else f" (got {_shown(got)})"
         lines.append(f"{source}: {_describe(loc)}: {reason}{shown}")
     return "invalid configuration:\n  " + "\n  ".join(lines)
 

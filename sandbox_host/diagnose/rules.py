@@ -8,6 +8,7 @@ import ipaddress
 import re
 
 from sandbox_host.diagnose import forwarding
+from sandbox_host.diagnose import rules_mtu
 from sandbox_host.diagnose.findings import Finding, ordered
 
 SEED_IPV6 = "seed 000 §1 (IPv6 connectivity timeout)"
@@ -597,6 +598,7 @@ RULES = [
     nftables_forward_drop,
     nat_masquerade_missing,
     mtu_larger_than_path,
+    rules_mtu.mtu_larger_than_tunnel,
     container_dns_failing,
     host_dns_failing,
     ipv6_enabled_without_route,

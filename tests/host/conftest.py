@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from sandbox_host import config
+from sandbox_host.config.layers import DEFAULT_GROUP_VARS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,10 +43,9 @@ def converge():
 
     def run(deploy="deploys/sandbox_host.py", extra_group_vars=None):
         env = dict(os.environ)
-        if extra_group_vars:  # a folder layered over the scenario's group_vars
-            # SANDBOX_HOST_GROUP_VARS layers over group_vars/, which is always read first.
-            dirs = env.get(config.GROUP_VARS_ENV, "")
-            env[config.GROUP_VARS_ENV] = f"{dirs}:{extra_group_vars}" if dirs else str(extra_group_vars)
+        if extra_group_vars:  # a folder layered over the scenario's group_vars (the checkout's come first anyway)
+            dirs = [part for part in env.get(config.GROUP_VARS_ENV, "").split(":") if part]
+            env[config.GROUP_VARS_ENV] = ":".join([*dirs, str(extra_group_vars)])
         done = subprocess.run(
             [sys.executable, str(REPO / "molecule/shared/pyinfra_run.py"), deploy],
             cwd=REPO, capture_output=True, text=True, env=env,

@@ -1,27 +1,30 @@
-"""dockerd's proxy environment: the drop-in is live in systemd, or absent when unset."""
+"""dockerd's proxy environment: what the running dockerd has is exactly the settings' values, and
+nothing (no drop-in, no variable) when no proxy is set. Default scenario: the off state;
+corporate-proxy and vm: a proxy (corporate-proxy's carries credentials that need escaping)."""
 
-from sandbox_host.roles.docker_proxy.deploy import environment
+import pytest
+
+from expected import PROXY_VARIABLES, dockerd_environment, unit_environment, wanted_environment
 
 
-def test_dropin_matches_settings(host, settings):
-    env = environment(settings.docker_proxy)
+@pytest.fixture(scope="module")
+def wanted(settings):
+    return wanted_environment(settings.docker_proxy)
+
+
+def test_dropin_present_exactly_when_a_proxy_is_set(host, settings, wanted):
     dropin = host.file(settings.docker_proxy.dropin_path)
-    if not env:
+    if wanted:
+        assert dropin.exists and dropin.user == "root" and dropin.mode == 0o644
+        assert settings.docker_proxy.dropin_path in host.check_output("systemctl show docker --property DropInPaths")
+    else:
         assert not dropin.exists
-        return
-    assert dropin.mode == 0o644
-    for key, value in env.items():
-        assert f'Environment="{key}={value}"' in dropin.content_string
 
 
-def test_running_dockerd_has_the_proxy(host, settings):
-    env = environment(settings.docker_proxy)
-    shown = host.check_output("systemctl show docker --property Environment")
-    for key, value in env.items():
-        assert f"{key}={value}" in shown
-    if not env:
-        assert "HTTP_PROXY" not in shown and "HTTPS_PROXY" not in shown
-    pid = host.check_output("systemctl show docker --property MainPID --value")
-    environ = host.check_output(f"tr '\\0' '\\n' < /proc/{pid}/environ")
-    for key, value in env.items():
-        assert f"{key}={value}" in environ.splitlines()
+def test_systemd_has_the_exact_values(host, wanted):
+    assignments = [word.split("=", 1) for word in unit_environment(host)]
+    assert {key: value for key, value in assignments if key in PROXY_VARIABLES} == wanted
+
+
+def test_running_dockerd_has_the_exact_values(host, wanted):
+    assert dockerd_environment(host) == wanted

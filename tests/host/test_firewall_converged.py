@@ -66,8 +66,9 @@ def test_bindings_survive_reload(host, settings, firewalld):
 @pytest.mark.firewalld
 def test_docker_zone_is_used_when_docker_has_one(host, settings, firewalld):
     # dockerd >= 20.10 refuses to start while docker0 sits in another zone than its own.
-    if host.run(f"firewall-cmd --permanent --info-zone={DOCKER_ZONE}").rc == 0:
-        assert firewalld == DOCKER_ZONE
+    if host.run(f"firewall-cmd --permanent --info-zone={DOCKER_ZONE}").rc != 0:
+        pytest.skip(f"this firewalld has no {DOCKER_ZONE} zone (Docker older than 20.10)")
+    assert firewalld == DOCKER_ZONE
 
 
 def docker0_subnet(host):
@@ -85,8 +86,9 @@ def test_route_rules_for_the_docker_subnets(host, settings, ufw_rules):
 
 @pytest.mark.ufw
 def test_internal_network_not_routed(host, settings, ufw_rules):
-    if settings.sandbox_network.enabled:
-        assert settings.sandbox_network.internal_subnet not in {rule["src"] for rule in ufw_rules if rule["route"]}
+    if not settings.sandbox_network.enabled:
+        pytest.skip("sandbox_network.enabled is false: there is no internal network")
+    assert settings.sandbox_network.internal_subnet not in {rule["src"] for rule in ufw_rules if rule["route"]}
 
 
 @pytest.mark.ufw
@@ -97,15 +99,16 @@ def test_no_host_port_opened(ufw_rules):
 @pytest.mark.ufw
 def test_forward_policy(host, settings, ufw_rules):
     policy = settings.firewall.ufw_forward_policy
-    if policy != "keep":
-        wanted = {"allow": "ACCEPT", "deny": "DROP", "reject": "REJECT"}[policy]
-        assert f'DEFAULT_FORWARD_POLICY="{wanted}"' in host.file("/etc/default/ufw").content_string
+    if policy == "keep":
+        pytest.skip("firewall.ufw_forward_policy is keep: the host's own policy stands")
+    wanted = {"allow": "ACCEPT", "deny": "DROP", "reject": "REJECT"}[policy]
+    assert f'DEFAULT_FORWARD_POLICY="{wanted}"' in host.file("/etc/default/ufw").content_string
 
 
 @pytest.mark.ufw
 def test_rules_survive_ufw_reload(host, ufw_rules):
     host.check_output("ufw reload")
     chain = host.check_output("iptables -S ufw-user-forward")
-    for rule in ufw_rules:
-        if rule["route"] and rule["comment"] == SANDBOX_HOST_COMMENT and ":" not in rule["src"]:
-            assert f"-s {rule['src']} -j ACCEPT" in chain
+    ours = [rule["src"] for rule in ufw_rules if rule["route"] and rule["comment"] == SANDBOX_HOST_COMMENT and ":" not in rule["src"]]
+    assert ours, "no IPv4 route rule of the deploy to check"
+    assert [src for src in ours if f"-s {src} -j ACCEPT" not in chain] == []

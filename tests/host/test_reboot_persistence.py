@@ -7,7 +7,8 @@ Runs in the `vm` Molecule scenario (a QEMU VM with its own kernel and systemd as
 The module reboots the host once, then checks that the kernel settings came back from
 /etc/sysctl.d (systemd-sysctl, at boot), that dockerd started at boot with the same daemon.json,
 the proxy drop-in and the runsc runtime, that the sandbox's INPUT guard is back in the root
-namespace's iptables (its boot unit), that the egress proxy container runs again, and that a
+namespace's iptables (its boot unit), that the MSS clamping chain is back in mangle (its own
+boot unit), that the egress proxy container runs again, and that a
 second converge finds nothing to do. It only reboots when SANDBOX_HOST_TEST_REBOOT=1 (set by
 molecule/vm/molecule.yml), so it never reboots a container test host or a real machine checked
 with --hosts.
@@ -20,12 +21,11 @@ import time
 
 import pytest
 
-from sandbox_host.roles.docker_proxy.deploy import environment
 from sandbox_host.roles.gvisor.deploy import runtime_args
 from sandbox_host.roles.gvisor.facts import RunscNetworkBug
-from sandbox_host.roles.host_network.deploy import IPV6_KEYS, wanted_sysctls
 
 from conftest import docker_json
+from expected import expected_mtu, dockerd_environment, wanted_environment, wanted_sysctls
 
 pytestmark = pytest.mark.vm
 
@@ -79,19 +79,17 @@ def test_failed_units_after_boot(host, before_reboot):
 
 
 def test_sysctls_restored_at_boot(host, settings, before_reboot):
-    ipv6 = host.file("/proc/sys/net/ipv6").exists
-    for key, value in wanted_sysctls(settings.host_network).items():
-        if key in IPV6_KEYS and not ipv6:
-            continue
-        assert str(host.sysctl(key)) == str(value), key
+    wanted = wanted_sysctls(host, settings)
+    assert {key: str(host.sysctl(key)) for key in wanted} == {key: str(value) for key, value in wanted.items()}
     # No deploy ran since the reboot: systemd-sysctl applied them, and it succeeded.
     result = host.check_output("systemctl show systemd-sysctl --property Result --value")
     assert result == "success"
 
 
 def test_no_global_ipv6_address_after_boot(host, settings, before_reboot):
-    if settings.host_network.disable_ipv6:
-        assert host.run("ip -6 addr show scope global").stdout.strip() == ""
+    if not settings.host_network.disable_ipv6:
+        pytest.skip("host_network.disable_ipv6 is false: IPv6 addresses are the network's business")
+    assert host.run("ip -6 addr show scope global").stdout.strip() == ""
 
 
 def test_daemon_json_unchanged(host, settings, before_reboot):
@@ -108,9 +106,8 @@ def test_dockerd_started_at_boot_with_the_config(host, settings, before_reboot):
         running = info["Runtimes"][name]
         assert running["path"] == entry["path"]
         assert running.get("runtimeArgs", []) == entry.get("runtimeArgs", [])
-    if settings.docker_daemon.mtu:
-        bridge = docker_json(host, "network", "inspect", "bridge")[0]
-        assert bridge["Options"]["com.docker.network.driver.mtu"] == str(settings.docker_daemon.mtu)
+    bridge = docker_json(host, "network", "inspect", "bridge")[0]
+    assert bridge["Options"]["com.docker.network.driver.mtu"] == str(expected_mtu(host, settings))
 
 
 def test_runsc_args_are_what_this_kernel_needs(host, settings, before_reboot):
@@ -134,16 +131,12 @@ def test_runsc_container_runs_after_boot(host, settings, before_reboot):
 
 
 def test_proxy_dropin_survives_and_is_live(host, settings, before_reboot):
-    env = environment(settings.docker_proxy)
+    wanted = wanted_environment(settings.docker_proxy)
     dropin = host.file(settings.docker_proxy.dropin_path)
-    if not env:
-        assert not dropin.exists
-        return
-    assert dropin.content_string == before_reboot["dropin"]
-    pid = host.check_output("systemctl show docker --property MainPID --value")
-    environ = host.check_output(f"tr '\\0' '\\n' < /proc/{pid}/environ").splitlines()
-    for key, value in env.items():
-        assert f"{key}={value}" in environ
+    # Present (and unchanged) exactly when a proxy is set; dockerd has exactly its values.
+    assert (dropin.content_string if dropin.exists else None) == before_reboot["dropin"]
+    assert dropin.exists is bool(wanted)
+    assert dockerd_environment(host) == wanted
 
 
 def test_input_guard_restored_at_boot(host, settings, before_reboot):
@@ -159,6 +152,18 @@ def test_input_guard_restored_at_boot(host, settings, before_reboot):
         assert f"-A {sandbox.guard_chain} -j DROP" in rules, (tool, rules)
     for network in (sandbox.internal_network, sandbox.egress_network):
         assert host.run(f"docker network inspect {network}").rc == 0, network
+
+
+def test_mss_clamping_restored_at_boot(host, settings, before_reboot):
+    """The MSS clamping chain is back in mangle FORWARD, from its boot unit."""
+    net = settings.host_network
+    if net.mss_clamping == "off":
+        pytest.skip("host_network.mss_clamping is off in this scenario")
+    unit = posixpath.basename(net.mss_script) + ".service"
+    assert host.check_output(f"systemctl show {unit} --property Result --value") == "success"
+    rules = host.check_output("iptables -w -t mangle -S").splitlines()
+    assert f"-A FORWARD -j {net.mss_chain}" in rules, rules
+    assert any(r.startswith(f"-A {net.mss_chain} -i docker0 ") for r in rules), rules
 
 
 def test_egress_proxy_back_after_boot(host, settings, before_reboot):

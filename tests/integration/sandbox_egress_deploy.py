@@ -9,6 +9,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 
 from sandbox_host import config
+from sandbox_host.roles.docker_daemon.deploy import detect_mtu
 from sandbox_host.roles.egress_proxy.deploy import egress_proxy
 from sandbox_host.roles.images import deploy as images
 from sandbox_host.roles.sandbox_network.deploy import sandbox_networks
@@ -30,6 +31,8 @@ def test_tools(image_settings):
 
 settings = config.load(host.groups)
 images.base_image(settings.images)
-sandbox_networks(settings.sandbox_network, mtu=settings.docker_daemon.mtu)
+sandbox = settings.sandbox_network
+mtu, _why = detect_mtu(settings.docker_daemon, bridges=[sandbox.internal_bridge, sandbox.egress_bridge])
+sandbox_networks(settings.sandbox_network, mtu=mtu)
 egress_proxy(settings.egress_proxy, settings.sandbox_network, settings.images)
 test_tools(settings.images)

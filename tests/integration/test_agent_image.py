@@ -181,7 +181,10 @@ def test_extra_ca_is_trusted_by_the_os_store_and_node(tmp_path):
 def test_without_the_extra_ca_the_same_server_is_refused(agent_image, tmp_path):
     # The check above can fail: the image built without the test CA rejects the same server.
     make_ca_and_leaf(tmp_path)
-    out = in_image(agent_image, f"node -e \"{HTTPS_SERVER}\" & sleep 1; "
+    # Wait until the server answers (plain HTTP to it: an empty reply, curl exit 52) before the
+    # refusals count: a server not up yet would fail them too, for the wrong reason.
+    out = in_image(agent_image, f"node -e \"{HTTPS_SERVER}\" & for i in $(seq 50); do "
+                                "curl -s -o /dev/null http://127.0.0.1:8443 2>/dev/null; [ $? = 52 ] && break; sleep 0.1; done; "
                                 "curl -sS https://localhost:8443 2>&1 | head -c 60; echo; "
                                 f"node -e \"{NODE_CLIENT}\"; true", "--volume", f"{tmp_path}:/certs:ro")
     assert "certificate" in out.splitlines()[0].lower()

@@ -246,18 +246,29 @@ def test_secret_is_nowhere_but_the_0600_file(started):
     name = started["name"]
     inspect = docker("inspect", name)
     assert FAKE_KEY not in inspect
-    # The agent itself running (interactive, at its folder-trust prompt) while the environments
-    # of every process are read: claude and whatever it started.
-    docker("exec", "--detach", name, "bash", "-c", "timeout 60 script -qc claude /dev/null >/dev/null 2>&1")
-    docker("exec", name, "bash", "-c", "for i in $(seq 100); do grep -qx claude /proc/[0-9]*/comm 2>/dev/null && exit 0; "
-                                       "sleep 0.1; done; exit 1")
-    time.sleep(2)  # past its start-up, when it has asked its apiKeyHelper
-    # grep takes the key from the file, so this check's own command line does not hold it.
-    script = ("for f in /proc/[0-9]*/environ; do cat $f 2>/dev/null; echo; done | tr '\\0' '\\n' | "
-              "grep -c -F -f ~/.claude/.api-key || true; for f in /proc/[0-9]*/cmdline; do cat $f 2>/dev/null; echo; done | "
-              "grep -c -F -f ~/.claude/.api-key || true; stat -c '%a %U' ~/.claude/.api-key; cat ~/.claude/.api-key")
-    out = docker("exec", name, "bash", "-c", script).splitlines()
-    assert out == ["0", "0", "600 agent", FAKE_KEY]
+    # The agent itself running (interactive, at its folder-trust prompt) with its key loaded, while
+    # the environments of every process are read: claude and whatever it started. The positive
+    # signal that it has the key: its apiKeyHelper ran (wrapped here to leave a mark; the key still
+    # comes from the 0600 file through agent-api-key). It takes seconds on a loaded machine.
+    settings_json = "~/.claude/settings.json"
+    docker("exec", name, "bash", "-c", f"cp {settings_json} {settings_json}.orig && jq "
+           f"'.apiKeyHelper = \"touch ~/.claude/.helper-ran && \" + .apiKeyHelper' {settings_json}.orig > {settings_json}")
+    try:
+        docker("exec", "--detach", name, "bash", "-c", "timeout 120 script -qc claude /dev/null >/dev/null 2>&1")
+        signal = docker("exec", name, "bash", "-c", "for i in $(seq 600); do test -e ~/.claude/.helper-ran && "
+                                                    "grep -qx claude /proc/[0-9]*/comm 2>/dev/null && { echo loaded; exit; }; "
+                                                    "sleep 0.1; done; echo never")
+        assert signal == "loaded", "within 60 s claude did not ask its apiKeyHelper for the key (or had exited)"
+        # grep takes the key from the file, so this check's own command line does not hold it.
+        script = ("for f in /proc/[0-9]*/environ; do cat $f 2>/dev/null; echo; done | tr '\\0' '\\n' | "
+                  "grep -c -F -f ~/.claude/.api-key || true; for f in /proc/[0-9]*/cmdline; do cat $f 2>/dev/null; echo; done | "
+                  "grep -c -F -f ~/.claude/.api-key || true; stat -c '%a %U' ~/.claude/.api-key; cat ~/.claude/.api-key; echo; "
+                  "grep -lx claude /proc/[0-9]*/comm 2>/dev/null | wc -l")
+        out = docker("exec", name, "bash", "-c", script).splitlines()
+    finally:
+        docker("exec", name, "bash", "-c", f"mv {settings_json}.orig {settings_json}; rm -f ~/.claude/.helper-ran", check=False)
+    assert out[:4] == ["0", "0", "600 agent", FAKE_KEY]
+    assert int(out[4]) >= 1, "claude had exited before its environment was read"
     for layer in docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", started["cfg"]["image"]).splitlines():
         assert FAKE_KEY not in layer
     # Claude Code itself sees the key through its apiKeyHelper (offline: `auth status` makes no request).
@@ -401,7 +412,7 @@ def test_update_rebuilds_the_image_under_its_content_tag(world, tmp_path):
     tar = context.context_tar(context.full_context(AgentSettings(), image_settings(), 1000, 1000))
     digest = hashlib.sha256(tar).hexdigest()
     repo = f"agtest-update-{world['run']}"
-    docker("build", "--force-rm", "--label", f"{agent_sandbox.HASH_LABEL}={digest}", "--tag", f"{repo}:latest",
+    docker("build", "--force-rm", "--label", f"org.sandbox-host.content-hash={digest}", "--tag", f"{repo}:latest",
            "--tag", f"{repo}:c-{digest[:16]}", "-", input=tar, timeout=1200)
     before = docker("image", "inspect", "--format", "{{.Id}}", f"{repo}:latest")
     (tmp_path / "context.tar").write_bytes(tar)
@@ -411,7 +422,7 @@ def test_update_rebuilds_the_image_under_its_content_tag(world, tmp_path):
         launcher(dict(world, config=str(cfg_file)), "update")
         after = {tag: docker("image", "inspect", "--format", "{{.Id}}", f"{repo}:{tag}") for tag in ("latest", f"c-{digest[:16]}")}
         assert len(set(after.values())) == 1 and before not in after.values()
-        label = docker("image", "inspect", "--format", f'{{{{index .Config.Labels "{agent_sandbox.HASH_LABEL}"}}}}', f"{repo}:latest")
+        label = docker("image", "inspect", "--format", '{{index .Config.Labels "org.sandbox-host.content-hash"}}', f"{repo}:latest")
         assert label == digest
     finally:
         docker("rmi", "--force", f"{repo}:latest", f"{repo}:c-{digest[:16]}", check=False)

@@ -1,13 +1,22 @@
-"""Run a pyinfra operation's generator against faked facts (pyinfra's own fixture-test style).
+"""The one fake pyinfra host of the unit tests: run an operation's generator, or a deploy's body,
+against faked facts (pyinfra's own fixture-test style).
 
-    commands, noop = run_operation(op, facts={"FileContents": [...]}, path="/etc/x")
+    commands, noops = run_operation(op, {(FileContents, "/etc/x"): [...], (InitSystem,): "systemd"}, path="/etc/x")
 
-Facts are looked up by class name; a dict value keyed by a fact argument value (e.g. a path)
-can answer the same fact for several arguments: {"File": {"/etc/x": {...}, "/etc/x.new": None}}.
+Facts are keyed one way: (FactClass, *the argument values the code passes), in call order; list
+arguments as tuples. A fact the test does not give is an error naming the key asked for, so a
+test never passes on a fact it forgot (or keyed wrongly).
 """
+
+from contextlib import contextmanager
 
 from pyinfra.api import Config, FileUploadCommand, StringCommand
 from pyinfra.context import ctx_host, ctx_state
+
+
+def fact_key(cls, *args, **kwargs) -> tuple:
+    values = [*args, *kwargs.values()]
+    return (cls, *(tuple(v) if isinstance(v, list) else v for v in values))
 
 
 class FakeHost:
@@ -16,15 +25,18 @@ class FakeHost:
 
     def __init__(self, facts):
         self.facts = facts
+        self.asked = []
         self.noops = []
         self.data = {}
         self.current_op_global_arguments = {}
 
     def get_fact(self, cls, *args, **kwargs):
-        value = self.facts[cls.__name__]
-        if isinstance(value, dict) and value.get("__by_argument__"):
-            return value[str(next(iter(kwargs.values())))]
-        return value
+        key = fact_key(cls, *args, **kwargs)
+        self.asked.append(key)
+        if key not in self.facts:
+            given = ", ".join(repr((k[0].__name__, *k[1:])) for k in self.facts) or "none"
+            raise KeyError(f"fact {(cls.__name__, *key[1:])!r} not faked (given: {given})")
+        return self.facts[key]
 
     def get_temp_filename(self, hash_key=None, temp_directory=None):
         return f"{temp_directory or '/tmp'}/pyinfra-upload"
@@ -38,18 +50,12 @@ class _State:
         self.config = Config()
 
 
-def run_operation(op, facts, **kwargs):
+@contextmanager
+def fake_host(facts):
+    """pyinfra's current host and state are a FakeHost with ``facts`` (for deploy bodies)."""
     host = FakeHost(facts)
     with ctx_state.use(_State()), ctx_host.use(host):
-        commands = [str(command) for command in op._inner(**kwargs)]
-    return commands, host.noops
-
-
-class KeyedFakeHost(FakeHost):
-    """Facts keyed by (FactClass, *argument values); a fact not given answers its default()."""
-
-    def get_fact(self, cls, *args, **kwargs):
-        return self.facts.get((cls, *args, *kwargs.values()), cls().default())
+        yield host
 
 
 def shown(command):
@@ -62,9 +68,8 @@ def shown(command):
     return command
 
 
-def run_keyed(op, facts, **kwargs):
-    """Run ``op`` against KeyedFakeHost facts; returns (shown commands, noop messages)."""
-    host = KeyedFakeHost(facts)
-    with ctx_state.use(_State()), ctx_host.use(host):
+def run_operation(op, facts, **kwargs):
+    """Run ``op``'s generator on a FakeHost; returns (shown commands, noop messages)."""
+    with fake_host(facts) as host:
         commands = [shown(command) for command in op._inner(**kwargs)]
     return commands, host.noops

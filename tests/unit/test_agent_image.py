@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import shutil
 import textwrap
 
 import pytest
 from pyinfra.api import OperationError
-from pyinfra.context import ctx_host
 
+from fakehost import fake_host
 from sandbox_host.roles.agent import context
 from sandbox_host.roles.agent.deploy import agent_ids
 from sandbox_host.roles.agent.facts import UserIds
@@ -106,11 +107,31 @@ def test_context_tar_is_reproducible_and_follows_the_content():
                              "files/agent-entrypoint", "files/agent-ready"]
 
 
-def test_no_secret_variable_reaches_the_build(monkeypatch):
+def test_no_secret_beside_the_build_inputs_reaches_the_context(monkeypatch, tmp_path):
+    # Secrets the deploying machine may hold right next to what the context is made of: the agent's
+    # keys in the environment, a credentials file dropped among the role's files (the folder
+    # context_files reads), a private key beside the extra CA certificate. The code reads those
+    # folders and files for real; none of the secrets may come out, in the files or the tar.
+    role = tmp_path / "agent"
+    shutil.copytree(context.ROLE_DIR / "files", role / "files")
+    shutil.copytree(context.ROLE_DIR / "templates", role / "templates")
+    (role / "files" / ".credentials.json").write_text('{"claudeAiOauth": {"accessToken": "sk-ant-oat01-CANARY"}}')
+    (role / "files" / "agent-api-key.orig").write_text("sk-ant-api03-CANARY\n")
+    monkeypatch.setattr(context, "ROLE_DIR", role)
+    monkeypatch.setattr(context, "TEMPLATE", role / "templates" / "Dockerfile.j2")
+    (tmp_path / "ca").mkdir()
+    (tmp_path / "ca" / "corp.crt").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    (tmp_path / "ca" / "corp.key").write_text("-----BEGIN PRIVATE KEY-----\nCANARY\n-----END PRIVATE KEY-----\n")
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-api03-CANARY")
     monkeypatch.setenv("CLAUDE_CODE_OAUTH_TOKEN", "sk-ant-oat01-CANARY")
-    files = context.full_context(AgentSettings(), IMAGES, 1000, 1000)
+    images = ImagesSettings(base_image="sandbox-host-base:bookworm", extra_ca_certificates=[str(tmp_path / "ca" / "corp.crt")])
+
+    files = context.full_context(AgentSettings(), images, 1000, 1000)
+    assert sorted(files) == ["Dockerfile", "extra-ca/00-corp.crt", "extra-ca/bundle.pem", "files/agent-api-key",
+                             "files/agent-credentials", "files/agent-entrypoint", "files/agent-ready"]
+    assert files["files/agent-api-key"] == (role / "files" / "agent-api-key").read_bytes()  # read from there
     assert not any(b"CANARY" in data for data in files.values())
+    assert b"CANARY" not in context.context_tar(files)
     assert b"ARG " not in files["Dockerfile"]
 
 
@@ -134,32 +155,18 @@ def test_user_ids_fact_parses_id_output():
     assert "id -u 'a b'" in fact.command("a b")
 
 
-class FactHost:
-    name = "fakehost"
-
-    def __init__(self, answer):
-        self.answer = answer
-        self.asked = []
-
-    def get_fact(self, cls, **kwargs):
-        self.asked.append((cls, kwargs))
-        return self.answer
-
-
 def test_agent_ids_reads_the_host_user():
-    host = FactHost((1007, 1008))
-    with ctx_host.use(host):
+    with fake_host({(UserIds, "dev"): (1007, 1008)}) as host:
         assert agent_ids(AgentSettings(host_user="dev")) == (1007, 1008)
-    assert host.asked == [(UserIds, {"user": "dev"})]
+    assert host.asked == [(UserIds, "dev")]
 
 
 def test_agent_ids_refuses_a_missing_host_user():
-    with ctx_host.use(FactHost(None)), pytest.raises(OperationError, match="no account 'ghost'"):
+    with fake_host({(UserIds, "ghost"): None}), pytest.raises(OperationError, match="no account 'ghost'"):
         agent_ids(AgentSettings(host_user="ghost"))
 
 
 def test_agent_ids_asks_nothing_without_host_user():
-    host = FactHost((1, 1))
-    with ctx_host.use(host):
+    with fake_host({}) as host:
         assert agent_ids(AgentSettings()) == (1000, 1000)
     assert host.asked == []

@@ -84,3 +84,35 @@ def test_validate_all_checks_every_group_file(tmp_path):
 
 def test_shipped_group_vars_are_valid():
     config.validate_all()
+
+
+def test_site_folder_layers_over_the_checkout_group_vars(tmp_path, monkeypatch):
+    # The checkout's dev.yml sets docker_engine.source: distro; a site folder adds a key and
+    # overrides another, and dev.yml's other settings stay.
+    (tmp_path / "dev.yml").write_text("docker_daemon:\n  log_max_file: 7\n")
+    monkeypatch.setenv(config.GROUP_VARS_ENV, str(tmp_path))
+    assert config.group_vars_dirs() == [config.layers.DEFAULT_GROUP_VARS, tmp_path]
+    loaded = config.load(["dev"])
+    assert loaded.docker_engine.source == "distro"
+    assert loaded.gvisor.source == "distro"
+    assert loaded.docker_daemon.log_max_file == 7
+
+
+def test_checkout_folder_named_again_is_used_once(monkeypatch):
+    monkeypatch.setenv(config.GROUP_VARS_ENV, f"{config.layers.DEFAULT_GROUP_VARS}:")
+    assert config.group_vars_dirs() == [config.layers.DEFAULT_GROUP_VARS]
+
+
+def test_missing_layer_folder_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv(config.GROUP_VARS_ENV, str(tmp_path / "nope"))
+    with pytest.raises(config.ConfigError, match="nope: not a directory"):
+        config.group_vars_dirs()
+
+
+def test_a_refused_proxy_url_is_shown_without_its_credentials(tmp_path):
+    (tmp_path / "all.yml").write_text('docker_proxy:\n  http_proxy: "ftp://alice:s3cret@proxy:3128"\n')
+    with pytest.raises(config.ConfigError) as caught:
+        config.load((), tmp_path)
+    assert "docker_proxy.http_proxy" in str(caught.value)
+    assert "s3cret" not in str(caught.value) and "alice" not in str(caught.value)
+    assert "ftp://***@proxy:3128" in str(caught.value)

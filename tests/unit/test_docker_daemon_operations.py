@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from pyinfra.api import OperationValueError
+from pyinfra.facts.files import Directory, File, FileContents, Sha1File
 
 from sandbox_host.roles.docker_daemon import daemon_json, operations
 from fakehost import run_operation
@@ -17,11 +18,14 @@ MANAGED = {"icc": False, "mtu": 1450}
 
 def facts(lines, mode=644, user="root"):
     file_info = None if lines is None else {"mode": mode, "user": user, "group": "root", "size": 1}
+    staged = PATH + operations.STAGED
     return {
-        "FileContents": lines,
-        "File": {"__by_argument__": True, PATH: file_info, PATH + operations.STAGED: None},
-        "Sha1File": None,
-        "Directory": {"__by_argument__": True, PATH + operations.STAGED: None, "/etc/docker": {"mode": 755}},
+        (FileContents, PATH): lines,
+        (File, PATH): file_info,
+        (File, staged): None,
+        (Sha1File, staged): None,
+        (Directory, staged): None,
+        (Directory, "/etc/docker"): {"mode": 755},
     }
 
 
@@ -39,7 +43,7 @@ def install_command(staged, path):
 
 def test_missing_file_is_staged_validated_and_marked_absent():
     commands, _ = run_operation(operations.config, facts(None), path=PATH, managed=MANAGED)
-    assert commands[0].startswith("FileUploadCommand(") and commands[0].endswith(f"{PATH}.sandbox-host.new)")
+    assert commands[0] == ("upload", '{\n  "icc": false,\n  "mtu": 1450\n}\n', f"{PATH}.sandbox-host.new")
     assert commands[1:] == [
         f"chown root:root {PATH}.sandbox-host.new",
         f"chmod 644 {PATH}.sandbox-host.new",

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 from pyinfra.api import OperationError
 from pyinfra.facts.docker import DockerContainer, DockerImage, DockerNetwork
 
-from fakehost import run_keyed
+from fakehost import run_operation
 from sandbox_host.roles.egress_proxy import operations as ops
 from sandbox_host.roles.egress_proxy import squid
 from sandbox_host.roles.egress_proxy.deploy import run_args
@@ -181,7 +181,7 @@ def test_wildcard_swallows_the_names_it_covers():
 
 
 def run(facts, **kwargs):
-    return run_keyed(ops.container, facts, **kwargs)
+    return run_operation(ops.container, facts, **kwargs)
 
 
 IMAGE_ID = "sha256:" + "1" * 64
@@ -202,8 +202,8 @@ def existing(label, running=True):
 def with_image(container=None):
     facts = {(DockerImage, SPEC["image"]): [{"Id": IMAGE_ID}]}
     facts.update({(DockerNetwork, name): [{"Id": id_}] for name, id_ in NETWORK_IDS.items()})
-    if container is not None:
-        facts[(DockerContainer, SPEC["container"])] = container
+    # No container yet: `docker inspect` finds nothing, the fact is [].
+    facts[(DockerContainer, SPEC["container"])] = [] if container is None else container
     return facts
 
 
@@ -249,7 +249,7 @@ def test_new_image_or_settings_recreate(change):
 
 
 def test_image_not_built_yet_stops_with_a_message():
-    commands, _ = run({}, **SPEC)
+    commands, _ = run({**with_image(), (DockerImage, SPEC["image"]): []}, **SPEC)
     assert commands[0].startswith("docker image inspect sandbox-host-egress-proxy:latest >/dev/null 2>&1 || { echo")
     assert "build it first" in commands[0]
 

@@ -3,9 +3,10 @@
 import logging
 
 import pytest
-from pyinfra.context import ctx_host, ctx_state
 
+from fakehost import fake_host
 from sandbox_host.roles.firewall import deploy as firewall_deploy
+from sandbox_host.roles.firewall.facts import DockerBridges, FirewalldState, UfwStatus
 from sandbox_host.roles.firewall.settings import FirewallSettings
 
 RUNNING = {"running": True, "default_zone": "public", "runtime": {"docker": {}}, "permanent": {"docker": {}}}
@@ -32,20 +33,6 @@ UFW_OPS = [
 ]
 
 
-class FakeHost:
-    print_prefix = "[fake] "
-
-    def __init__(self, facts):
-        self.facts = facts
-        self.noops = []
-
-    def get_fact(self, cls, *args, **kwargs):
-        return self.facts[cls.__name__]
-
-    def noop(self, description):
-        self.noops.append(description)
-
-
 class Recorder:
     """Stands in for an operations module: records each call, returns its (name, kwargs)."""
 
@@ -64,8 +51,8 @@ def run(monkeypatch, settings, firewalld, ufw, interfaces=BRIDGES, subnets=SUBNE
     calls = []
     monkeypatch.setattr(firewall_deploy, "firewalld", Recorder("firewalld", calls))
     monkeypatch.setattr(firewall_deploy, "ufw", Recorder("ufw", calls))
-    host = FakeHost({"FirewalldState": firewalld, "UfwStatus": ufw, "DockerBridges": bridges or {}})
-    with ctx_state.use(object()), ctx_host.use(host):
+    facts = {(FirewalldState,): firewalld, (UfwStatus,): ufw, (DockerBridges,): bridges or {}}
+    with fake_host(facts) as host:
         metas = firewall_deploy.configure_firewall._inner(settings, interfaces=interfaces, subnets=subnets)
     assert metas == calls  # every operation called is returned for change tracking
     return calls, host.noops

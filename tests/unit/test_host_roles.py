@@ -1,15 +1,15 @@
-"""Small pieces of the host roles: init detection, sysctls, proxy drop-in, Docker's apt source."""
+"""Small pieces of the host roles: init detection, sysctls, Docker's apt source."""
 
 import shlex
 
 import pytest
 
+from pyinfra.facts.server import Sysctl
+
 from fakehost import run_operation
 from sandbox_host.roles.common import services
 from sandbox_host.roles.common.facts import InitSystem
 from sandbox_host.roles.docker_engine.deploy import docker_ce_source
-from sandbox_host.roles.docker_proxy.deploy import environment, render_dropin
-from sandbox_host.roles.docker_proxy.settings import DockerProxySettings
 from sandbox_host.roles.host_network import deploy as host_network
 from sandbox_host.roles.host_network.settings import HostNetworkSettings
 
@@ -51,28 +51,13 @@ def test_sysctl_values():
 
 def test_sysctl_applied_only_when_live_values_differ():
     values = {"net.ipv4.ip_forward": 1, "net.ipv4.tcp_keepalive_time": 60}
-    same = {"Sysctl": {"net.ipv4.ip_forward": 1, "net.ipv4.tcp_keepalive_time": 60}}
+    keys = (Sysctl, ("net.ipv4.ip_forward", "net.ipv4.tcp_keepalive_time"))
+    same = {keys: {"net.ipv4.ip_forward": 1, "net.ipv4.tcp_keepalive_time": 60}}
     commands, noops = run_operation(host_network.apply_file, same, path="/etc/sysctl.d/x.conf", values=values)
     assert commands == [] and noops
-    differ = {"Sysctl": {"net.ipv4.ip_forward": 0, "net.ipv4.tcp_keepalive_time": 60}}
+    differ = {keys: {"net.ipv4.ip_forward": 0, "net.ipv4.tcp_keepalive_time": 60}}
     commands, _ = run_operation(host_network.apply_file, differ, path="/etc/sysctl.d/x.conf", values=values)
     assert commands == ["sysctl -p /etc/sysctl.d/x.conf"]
-
-
-def test_proxy_dropin():
-    settings = DockerProxySettings(http_proxy="http://proxy:3128", https_proxy="http://proxy:3128",
-                                   no_proxy=["localhost", ".corp.example", "10.0.0.0/8"])
-    text = render_dropin(environment(settings))
-    assert text.splitlines()[1:] == [
-        "[Service]",
-        'Environment="HTTP_PROXY=http://proxy:3128"',
-        'Environment="HTTPS_PROXY=http://proxy:3128"',
-        'Environment="NO_PROXY=localhost,.corp.example,10.0.0.0/8"',
-    ]
-
-
-def test_no_proxy_means_no_environment():
-    assert environment(DockerProxySettings()) == {}
 
 
 def test_dockerd_start_without_systemd_is_the_service_program_with_its_timeout():

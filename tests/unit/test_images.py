@@ -7,7 +7,7 @@ import pytest
 from pyinfra.api import OperationError
 from pyinfra.facts.docker import DockerImage
 
-from fakehost import run_keyed
+from fakehost import run_operation
 from sandbox_host.roles.images import operations as ops
 
 BASE = "sandbox-host-base:bookworm"
@@ -15,11 +15,21 @@ BASE_ID = "sha256:" + "b" * 64
 
 
 def run(op, facts, **kwargs):
-    return run_keyed(op, facts, **kwargs)
+    return run_operation(op, facts, **kwargs)
 
 
 def image(id_):
     return [{"Id": id_}]
+
+
+ABSENT = []  # what DockerImage gives for an image that is not there
+
+
+def images(base=BASE_ID, tagged=None, alias=None, base_id=BASE_ID):
+    """DockerImage facts for BUILD: the base, the content tag, the alias (each None: absent)."""
+    return {(DockerImage, BASE): image(base) if base else ABSENT,
+            (DockerImage, tag_for(base_id=base_id)): image(tagged) if tagged else ABSENT,
+            (DockerImage, "sbx-proxy:latest"): image(alias) if alias else ABSENT}
 
 
 BUILD = dict(image="sbx-proxy", dockerfile=f"FROM {BASE}\nCOPY a.conf /a.conf\n", files={"a.conf": "x=1\n"}, base_image=BASE)
@@ -32,7 +42,7 @@ def tag_for(**overrides):
 
 
 def test_build_when_missing_uploads_context_builds_and_tags_alias():
-    commands, _ = run(ops.build, {(DockerImage, BASE): image(BASE_ID)}, **BUILD)
+    commands, _ = run(ops.build, images(), **BUILD)
     tagged = tag_for()
     workdir = f"/var/tmp/sandbox-host-build/{tagged.split(':c-')[1]}"
     assert commands[0] == f"rm -rf {workdir} && mkdir -p -m 700 {workdir}"
@@ -46,16 +56,14 @@ def test_build_when_missing_uploads_context_builds_and_tags_alias():
 
 def test_present_tag_and_alias_is_no_change():
     tagged = tag_for()
-    facts = {(DockerImage, BASE): image(BASE_ID), (DockerImage, tagged): image("sha256:1"), (DockerImage, "sbx-proxy:latest"): image("sha256:1")}
-    commands, noops = run(ops.build, facts, **BUILD)
+    commands, noops = run(ops.build, images(tagged="sha256:1", alias="sha256:1"), **BUILD)
     assert commands == []
     assert noops == [f"image {tagged} is current"]
 
 
 def test_alias_pointing_elsewhere_is_only_retagged():
     tagged = tag_for()
-    facts = {(DockerImage, BASE): image(BASE_ID), (DockerImage, tagged): image("sha256:1"), (DockerImage, "sbx-proxy:latest"): image("sha256:0")}
-    commands, _ = run(ops.build, facts, **BUILD)
+    commands, _ = run(ops.build, images(tagged="sha256:1", alias="sha256:0"), **BUILD)
     assert commands == [f"docker tag {tagged} sbx-proxy:latest"]
 
 
@@ -78,7 +86,7 @@ def test_build_args_change_the_hash():
 
 
 def test_missing_base_image_fails_before_building():
-    commands, _ = run(ops.build, {}, **BUILD)
+    commands, _ = run(ops.build, images(base=None, base_id=None), **BUILD)
     assert commands[0] == (
         f"docker image inspect {BASE} >/dev/null 2>&1 || {{ echo "
         f"'base image {BASE} is missing: run images.base_image first' >&2; exit 1; }}"
@@ -89,7 +97,7 @@ def test_missing_base_image_fails_before_building():
 @pytest.mark.parametrize("path", ["/etc/passwd", "../x", "Dockerfile", "a/../../x"])
 def test_context_paths_must_stay_inside(path):
     with pytest.raises(OperationError, match="must be relative"):
-        run(ops.build, {}, **{**BUILD, "files": {path: "x"}})
+        run(ops.build, images(), **{**BUILD, "files": {path: "x"}})
 
 
 def test_base_image_present_is_no_change():
@@ -98,14 +106,14 @@ def test_base_image_present_is_no_change():
 
 
 def test_base_image_missing_is_pulled():
-    commands, _ = run(ops.base_image, {}, image="debian:bookworm-slim")
+    commands, _ = run(ops.base_image, {(DockerImage, "debian:bookworm-slim"): ABSENT}, image="debian:bookworm-slim")
     assert commands == ["docker pull debian:bookworm-slim"]
 
 
 def test_base_image_missing_is_loaded_from_archive(tmp_path):
     archive = tmp_path / "base.tar"
     archive.write_bytes(b"tar")
-    commands, _ = run(ops.base_image, {}, image=BASE, archive=str(archive))
+    commands, _ = run(ops.base_image, {(DockerImage, BASE): ABSENT}, image=BASE, archive=str(archive))
     upload = commands[0]
     assert upload[0] == "upload" and upload[1] == str(archive)
     assert commands[1] == f"docker load -i {upload[2]} && rm -f {upload[2]}"
@@ -114,7 +122,7 @@ def test_base_image_missing_is_loaded_from_archive(tmp_path):
 
 def test_base_image_missing_is_bootstrapped_on_the_host():
     source = {"suite": "bookworm", "mirror": "http://deb.debian.org/debian"}
-    commands, _ = run(ops.base_image, {}, image=BASE, debootstrap=source)
+    commands, _ = run(ops.base_image, {(DockerImage, BASE): ABSENT}, image=BASE, debootstrap=source)
     script = Path(ops.__file__).parent / "files" / "debootstrap.sh"
     assert commands == [shlex.join(
         ["sh", "-c", script.read_text(), "debootstrap.sh", "image", BASE, "bookworm", "http://deb.debian.org/debian"]
@@ -123,7 +131,7 @@ def test_base_image_missing_is_bootstrapped_on_the_host():
 
 def test_base_image_archive_must_exist(tmp_path):
     with pytest.raises(OperationError, match="is not a file"):
-        run(ops.base_image, {}, image=BASE, archive=str(tmp_path / "nope.tar"))
+        run(ops.base_image, {(DockerImage, BASE): ABSENT}, image=BASE, archive=str(tmp_path / "nope.tar"))
 
 
 def test_extra_ca_files_and_dockerfile_lines(tmp_path):

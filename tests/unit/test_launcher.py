@@ -129,7 +129,7 @@ class FakeDocker(sandbox.Docker):
             raise sandbox.LauncherError(f"docker {args[0]} failed: {err}")
         return done
 
-    def interactive(self, args, stdin=None):
+    def interactive(self, args, stdin=None, extra_env=None):
         self.calls.append((list(args), None))
         return self._answer(args)[0]
 

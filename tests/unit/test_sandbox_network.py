@@ -4,13 +4,13 @@ import pytest
 from pyinfra.api import OperationError
 from pyinfra.facts.docker import DockerContainers, DockerNetwork, DockerNetworks
 
-from fakehost import run_keyed
+from fakehost import run_operation
 from sandbox_host.roles.sandbox_network import operations as ops
 from sandbox_host.roles.sandbox_network.facts import FilterRules, Routes
 
 
 def run(op, facts, **kwargs):
-    return run_keyed(op, facts, **kwargs)
+    return run_operation(op, facts, **kwargs)
 
 
 INTERNAL = dict(network="sandbox-internal", bridge="sbx-int0", subnet="172.30.0.0/24", internal=True)
@@ -44,11 +44,10 @@ def inspected(subnet="172.30.0.0/24", internal=True, bridge="sbx-int0", ipv6=Fal
     ]
 
 
-def facts(existing=None, networks=(DOCKER0,), routes=ROUTES):
-    out = {(DockerNetworks,): list(networks), (Routes,): list(routes)}
-    if existing is not None:
-        out[(DockerNetwork, "sandbox-internal")] = existing
-    return out
+def facts(existing=None, networks=(DOCKER0,), routes=ROUTES, containers=()):
+    # existing None: no such network (`docker network inspect` finds nothing, the fact is []).
+    return {(DockerNetworks,): list(networks), (Routes,): list(routes), (DockerContainers,): list(containers),
+            (DockerNetwork, "sandbox-internal"): [] if existing is None else existing}
 
 
 def test_missing_network_is_created():
