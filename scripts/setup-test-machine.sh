@@ -19,17 +19,12 @@ fi
 if ! docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
   if [[ "$(cat /proc/1/comm)" == systemd ]]; then
     systemctl start docker
+    for _ in $(seq 1 60); do docker version >/dev/null 2>&1 && break; sleep 1; done
   else
-    # No systemd as PID 1 (CI machines, containers): Debian's init script, else dockerd directly
-    # (the script exits where it may not raise ulimits).
-    service docker start >/dev/null 2>&1 || true
-    for _ in $(seq 1 10); do docker version >/dev/null 2>&1 && break; sleep 1; done
-    if ! docker version >/dev/null 2>&1 && ! pidof dockerd >/dev/null; then
-      setsid dockerd >>/var/log/docker.log 2>&1 </dev/null &
-    fi
+    # No systemd as PID 1 (CI machines, containers): as the deploy starts it there.
+    sh roles/common/files/dockerd-service.sh start 60
   fi
-  for _ in $(seq 1 60); do docker version >/dev/null 2>&1 && break; sleep 1; done
-  docker version --format 'dockerd {{.Server.Version}} is up' 
+  docker version --format 'dockerd {{.Server.Version}} is up'
 fi
 
 scripts/ensure-venv.sh test

@@ -1,3 +1,5 @@
+#!/bin/bash
+# Test-host accounts for the laptop scenario: alice (sudo, no password) and bob.
 set -e
 id alice >/dev/null 2>&1 || useradd --uid 1000 --create-home --shell /bin/bash alice
 id bob >/dev/null 2>&1 || useradd --uid 1001 --create-home --shell /bin/bash bob

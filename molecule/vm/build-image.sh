@@ -31,27 +31,24 @@ if [[ ! -f $key ]]; then
   ssh-keygen -q -t ed25519 -N '' -C sandbox-host-tests -f "$key"
 fi
 
-# Rebuild when this script or the key changes.
-inputs=$(cat "$0" "$key.pub" | sha256sum | cut -c1-16)
+# Rebuild when this script, the shared debootstrap recipe or the key changes.
+debootstrap=$repo/roles/images/files/debootstrap.sh
+inputs=$(cat "$0" "$debootstrap" "$key.pub" | sha256sum | cut -c1-16)
 if [[ -z "${REBUILD:-}" && -f $out/disk.qcow2 && "$(cat "$out/inputs" 2>/dev/null)" == "$inputs" ]]; then
   echo "vm image $out/disk.qcow2 is current"
   exit 0
 fi
 
 # The Debian mirror this machine's apt uses (as scripts/build-base-image.sh picks it).
-mirror=${DEBIAN_MIRROR:-$( { grep -rhoE '^(URIs:|deb) +https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null || true; } \
-  | grep -oE 'https?://[^ ]+' | head -n1)}
-mirror=${mirror:-http://deb.debian.org/debian}
+mirror=${DEBIAN_MIRROR:-$(sh "$debootstrap" mirror)}
 mirror=${mirror%/}
 
 start=$SECONDS
 mkdir -p "$out"
 root=$(mktemp -d /var/tmp/vm-image.XXXXXX)
 # --one-file-system: never descend into a /proc or /sys debootstrap left mounted after a failure.
-trap 'rm -rf --one-file-system "$root" "$root.log" "$out/disk.raw"' EXIT
-echo "debootstrap $suite from $mirror"
-debootstrap --variant=minbase --include="$packages" "$suite" "$root" "$mirror" >"$root.log" 2>&1 \
-  || { tail -30 "$root.log"; exit 1; }
+trap 'rm -rf --one-file-system "$root" "$out/disk.raw"' EXIT
+sh "$debootstrap" root "$root" "$suite" "$mirror" "$packages"
 
 cat >"$root/etc/apt/sources.list" <<EOF
 deb $mirror $suite main

@@ -7,7 +7,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 export PATH=$repo/.venv/bin:$PATH
 mkdir -p .cache/logs
 total_start=$SECONDS

@@ -1,44 +1,21 @@
 """Start dockerd with the init system that is really there (systemd, the init script, or none)."""
 
-import shlex
+from pathlib import Path
 
 from pyinfra import host
-from pyinfra.api import StringCommand, operation
+from pyinfra.api import operation
 from pyinfra.operations import systemd
 
-# Hosts without systemd as PID 1 (containers, WSL, CI machines): Debian's init script first; if
-# dockerd still does not answer (the script can fail where it may not raise ulimits, or dockerd
-# was started by hand and the script does not know it), run dockerd directly, detached.
-START_DOCKERD_SH = r"""
-answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
-start_dockerd() {
-  service docker start >/dev/null 2>&1 || true
-  i=0; while [ "$i" -lt 10 ]; do answers && return 0; sleep 1; i=$((i + 1)); done
-  if ! pidof dockerd >/dev/null; then
-    echo "the init script did not start dockerd: starting it directly (log: /var/log/docker.log)" >&2
-    setsid dockerd >>/var/log/docker.log 2>&1 </dev/null &
-  fi
-}
-stop_dockerd() {
-  service docker stop >/dev/null 2>&1 || true
-  if pidof dockerd >/dev/null; then
-    kill -TERM $(pidof dockerd)
-    i=0; while pidof dockerd >/dev/null && [ "$i" -lt 30 ]; do sleep 1; i=$((i + 1)); done
-  fi
-}
-"""
+from sandbox_host.roles.common import scripts
+
+# start / restart dockerd on hosts with or without systemd as PID 1 (see the file's header).
+DOCKERD_SERVICE = Path(__file__).parent / "files" / "dockerd-service.sh"
 
 
 @operation(is_idempotent=False)
 def start_dockerd_without_systemd(timeout: int = 60):
     """Start dockerd on a host without systemd and wait until it answers."""
-    script = START_DOCKERD_SH + f"""
-start_dockerd
-i=0; while [ "$i" -lt {int(timeout)} ]; do answers && exit 0; sleep 1; i=$((i + 1)); done
-echo "dockerd did not answer within {int(timeout)}s: see /var/log/docker.log" >&2
-exit 1
-"""
-    yield StringCommand("sh", "-c", shlex.quote(script))
+    yield scripts.command(DOCKERD_SERVICE, "start", int(timeout))
 
 
 def ensure_dockerd_running(init: str, already_running: bool):

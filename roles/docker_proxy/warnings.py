@@ -3,11 +3,15 @@
 Kept apart from the drop-in rendering (deploy.py): this only reads and warns.
 """
 
+from pathlib import Path
+
 from pyinfra import host, logger
 from pyinfra.api import FactBase
 
+from sandbox_host.roles.common import scripts
 from sandbox_host.roles.docker_proxy.settings import DockerProxySettings
 
+FILES = Path(__file__).parent / "files"
 DROPIN_DIRS = ("/etc/systemd/system/docker.service.d", "/run/systemd/system/docker.service.d")
 OWNED_MARK = "Managed by sandbox-host"
 
@@ -22,9 +26,7 @@ class DockerDropinProxyLines(FactBase):
         return {}
 
     def command(self):
-        dirs = " ".join(f"{d}/*.conf" for d in DROPIN_DIRS)
-        return (f"for f in {dirs}; do [ -r \"$f\" ] || continue; grep -q '{OWNED_MARK}' \"$f\" && continue; "
-                "echo \"##$f\"; grep -i -o -E '(http|https|no|all)_proxy' \"$f\" || true; done; true")
+        return scripts.command(FILES / "foreign-dropins.sh", OWNED_MARK, *DROPIN_DIRS)
 
     def process(self, output):
         found: dict[str, list[str]] = {}

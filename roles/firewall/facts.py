@@ -7,10 +7,15 @@ Both report `None` when the tool is not installed (requires_command), so a deplo
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pyinfra.api import FactBase
 
-# Section markers the fact commands print between the outputs they collect.
+from sandbox_host.roles.common import scripts
+
+FILES = Path(__file__).parent / "files"
+# Section markers the fact commands print between the outputs they collect (the firewalld ones
+# are printed by files/firewalld-state.sh).
 _RUNTIME = "## runtime"
 _PERMANENT = "## permanent"
 _TUPLES = "## user rules"
@@ -60,17 +65,7 @@ class FirewalldState(FactBase):
         return "firewall-cmd"
 
     def command(self) -> str:
-        # Two firewall-cmd calls (each a Python start plus D-Bus, ~0.3 s): --list-all-zones fails
-        # when the daemon is stopped, which answers "running?" too. The default zone is read from
-        # firewalld.conf (what --set-default-zone writes) rather than by a third call.
-        return (
-            "if runtime=$(firewall-cmd --list-all-zones 2>/dev/null); then "
-            "echo 'state: running'; "
-            "echo \"default: $(sed -n 's/^DefaultZone=//p' /etc/firewalld/firewalld.conf 2>/dev/null)\"; "
-            f"echo '{_RUNTIME}'; printf '%s\\n' \"$runtime\"; "
-            f"echo '{_PERMANENT}'; firewall-cmd --permanent --list-all-zones; "
-            "else echo 'state: not running'; fi"
-        )
+        return scripts.command(FILES / "firewalld-state.sh")
 
     def process(self, output: list[str]) -> dict:
         state = {"running": False, "default_zone": None, "runtime": {}, "permanent": {}}

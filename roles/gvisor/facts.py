@@ -2,10 +2,14 @@
 
 import re
 import shlex
+from pathlib import Path
 
 from pyinfra.api import FactBase
 
+from sandbox_host.roles.common import scripts
 from sandbox_host.roles.gvisor import runtime_check
+
+FILES = Path(__file__).parent / "files"
 
 # gVisor issue 10704: runsc decided "am I in the root network namespace?" by whether
 # /proc/sys/net/core/rmem_default exists; kernels since ~6.7 show it in every namespace, so
@@ -22,12 +26,7 @@ class RunscNetworkBug(FactBase):
     """
 
     def command(self):
-        return (
-            "if command -v runsc >/dev/null 2>&1; then echo installed; runsc --version 2>/dev/null | head -n1; "
-            "else echo absent; apt-cache policy runsc 2>/dev/null | grep -m1 Candidate; fi; "
-            "if unshare -n sh -c 'test -e /proc/sys/net/core/rmem_default' 2>/dev/null; "
-            "then echo rmem_visible; else echo rmem_hidden; fi"
-        )
+        return scripts.command(FILES / "runsc-release.sh")
 
     def process(self, output):
         text = "\n".join(output)

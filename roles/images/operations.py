@@ -18,6 +18,8 @@ from pyinfra import host
 from pyinfra.api import FileUploadCommand, OperationError, QuoteString, StringCommand, operation
 from pyinfra.facts.docker import DockerImage
 
+from sandbox_host.roles.common import scripts
+
 # Where extra CA certificates land in a build context, and in the image.
 EXTRA_CA_CONTEXT_DIR = "extra-ca"
 EXTRA_CA_IMAGE_DIR = "/usr/local/share/ca-certificates/sandbox-host"
@@ -118,18 +120,8 @@ def extra_ca_dockerfile(paths: list[str]) -> str:
     )
 
 
-DEBOOTSTRAP_SCRIPT = r"""
-set -eu
-image=$1 suite=$2 mirror=$3
-command -v debootstrap >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
-root=$(mktemp -d /var/tmp/sandbox-host-base.XXXXXX)
-trap 'rm -rf "$root"' EXIT
-debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$root.log" 2>&1 || { tail -n 20 "$root.log" >&2; rm -f "$root.log"; exit 1; }
-rm -f "$root.log"
-echo "deb $mirror $suite main" >"$root/etc/apt/sources.list"
-rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin
-tar -C "$root" -c . | docker import - "$image" >/dev/null
-"""
+# The project's one debootstrap recipe (also used by scripts/build-base-image.sh and molecule/vm).
+DEBOOTSTRAP = Path(__file__).parent / "files" / "debootstrap.sh"
 
 
 @operation()
@@ -158,10 +150,7 @@ def base_image(image: str, archive: str | None = None, debootstrap: dict | None 
             ">&2; exit 1; }",
         )
     elif debootstrap:
-        yield StringCommand(
-            "sh", "-c", QuoteString(DEBOOTSTRAP_SCRIPT), "debootstrap-base",
-            QuoteString(image), QuoteString(debootstrap["suite"]), QuoteString(debootstrap["mirror"]),
-        )
+        yield scripts.command(DEBOOTSTRAP, "image", image, debootstrap["suite"], debootstrap["mirror"])
     else:
         yield StringCommand("docker pull", QuoteString(image))
 

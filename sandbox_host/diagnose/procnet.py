@@ -110,20 +110,7 @@ def links(lines: list[str]) -> dict[str, dict]:
     return result
 
 
-# Shell that prints the sections above; used by the host fact and inside the container probe.
-LINKS_SH = (
-    'for d in /sys/class/net/*; do n=${d##*/}; m=-; [ -e "$d/master" ] && m=$(basename "$(readlink "$d/master")"); '
-    'echo "$n $(cat "$d/mtu" 2>/dev/null || echo -) $(cat "$d/operstate" 2>/dev/null || echo -) $m"; done'
-)
-SECTIONS_SH = (
-    "echo '##route'; cat /proc/net/route 2>/dev/null; "
-    "echo '##ipv6_route'; cat /proc/net/ipv6_route 2>/dev/null; "
-    "echo '##if_inet6'; cat /proc/net/if_inet6 2>/dev/null; "
-    "echo '##disable_ipv6'; cat /proc/sys/net/ipv6/conf/all/disable_ipv6 2>/dev/null; "
-    "echo '##links'; " + LINKS_SH + "; "
-)
-
-
+# The sections above are printed by sandbox_host/diagnose/files/net-sections.sh.
 def split_sections(lines: list[str]) -> dict[str, list[str]]:
     """Split '##name' delimited output into {name: lines}."""
     sections: dict[str, list[str]] = {}

@@ -1,6 +1,9 @@
 """diagnose facts: commands stay read-only and exit 0, outputs (captured from real hosts) parse to
 the report's shape, and a missing tool reads as "absent" instead of failing the host."""
 
+import socket
+import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -261,3 +264,61 @@ def test_proc_sys_fallback_reads_values_without_sysctl():
     assert fact.process(["net.ipv4.ip_forward=1", "net.ipv6.conf.all.disable_ipv6=", "net.bridge.bridge-nf-call-iptables="]) == {
         "net.ipv4.ip_forward": 1}
     assert "/proc/sys/net/ipv4/ip_forward" in fact.command(keys=("net.ipv4.ip_forward",))
+
+
+# -- the facts' programs (sandbox_host/diagnose/files), run here with a fake docker client ------
+
+FAKE_DOCKER = Path(__file__).parent / "fixtures" / "fake-docker"
+
+
+def run_here(command: str) -> list[str]:
+    """A fact's command as pyinfra runs it (sh -c), on this machine; `docker run` runs here too."""
+    result = subprocess.run(["sh", "-c", command], env={"PATH": f"{FAKE_DOCKER}:/usr/bin:/bin"},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_network_state_program_reads_this_machine():
+    state = network.NetworkState().process(run_here(network.NetworkState().command()))
+    assert state["links"]["lo"]["mtu"] == 65536
+
+
+def test_container_probe_programs_run_and_parse():
+    fact = probes.ContainerProbe()
+    out = fact.process(run_here(fact.command("sandbox-host-base:bookworm", "localhost", timeout=10)))
+    assert out["status"] == "ok", out
+    assert out["resolve"]["status"] == "ok" and "127.0.0.1" in out["resolve"]["addresses"]
+    assert out["links"]["lo"]["mtu"] == 65536
+
+
+def test_sandbox_proxy_probe_program_talks_to_a_proxy(tmp_path):
+    # A one-shot "proxy" on loopback that answers any CONNECT with 403.
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def answer():
+        connection, _ = server.accept()
+        with connection:
+            request = b""
+            while not request.endswith(b"\r\n\r\n"):
+                chunk = connection.recv(1024)
+                if not chunk:
+                    return
+                request += chunk
+            connection.sendall(b"HTTP/1.1 403 Forbidden\r\n\r\n")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    fact = probes.SandboxProxyProbe()
+    port = server.getsockname()[1]
+    out = fact.process(run_here(fact.command("img", "sbx-int", "127.0.0.1", port, "example.org:443", timeout=8)))
+    thread.join(10)
+    server.close()
+    assert out == {"status": "ok", "proxy_reachable": True, "connect_status": 403, "connect_reply": "HTTP/1.1 403 Forbidden"}
+
+
+def test_runtime_smoke_program_runs():
+    fact = docker.RuntimeSmoke()
+    assert fact.process(run_here(fact.command("runsc", "sandbox-host-base:bookworm"))) == {"status": "ok"}

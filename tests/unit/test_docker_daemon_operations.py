@@ -1,5 +1,9 @@
 """docker_daemon.config / restart, fixture style: faked facts in, exact commands out."""
 
+import shlex
+import subprocess
+from pathlib import Path
+
 import pytest
 from pyinfra.api import OperationValueError
 from pyinfra.facts.files import Directory, File, FileContents, Sha1File
@@ -7,6 +11,7 @@ from pyinfra.facts.files import Directory, File, FileContents, Sha1File
 from sandbox_host.roles.docker_daemon import daemon_json, operations
 from fakehost import run_operation
 
+ROLE_FILES = Path(operations.__file__).parent / "files"
 PATH = "/etc/docker/daemon.json"
 MANAGED = {"icc": False, "mtu": 1450}
 
@@ -30,20 +35,26 @@ def test_matching_file_yields_nothing():
     assert commands == [] and noops == [f"{PATH} has the managed settings"]
 
 
+def install_command(staged, path):
+    # The exact command line: install-daemon-json.sh's text as one argument, then its arguments.
+    script = ROLE_FILES / "install-daemon-json.sh"
+    return shlex.join(["sh", "-c", script.read_text(), "install-daemon-json.sh", staged, path])
+
+
 def test_missing_file_is_staged_validated_and_marked_absent():
     commands, _ = run_operation(operations.config, facts(None), path=PATH, managed=MANAGED)
     assert commands[0] == ("upload", '{\n  "icc": false,\n  "mtu": 1450\n}\n', f"{PATH}.sandbox-host.new")
-    assert commands[1:3] == [f"chown root:root {PATH}.sandbox-host.new", f"chmod 644 {PATH}.sandbox-host.new"]
-    install = commands[-1]
-    assert "dockerd --validate --config-file /etc/docker/daemon.json.sandbox-host.new" in install
-    assert ": > /etc/docker/daemon.json.sandbox-host.absent" in install
-    assert install.rstrip("'").endswith("mv /etc/docker/daemon.json.sandbox-host.new /etc/docker/daemon.json")
+    assert commands[1:] == [
+        f"chown root:root {PATH}.sandbox-host.new",
+        f"chmod 644 {PATH}.sandbox-host.new",
+        install_command(f"{PATH}.sandbox-host.new", PATH),
+    ]
 
 
-def test_changed_file_keeps_a_backup_for_rollback():
+def test_changed_file_is_installed_by_the_same_program():
     lines = daemon_json.render({"debug": True, "icc": True}).splitlines()
     commands, _ = run_operation(operations.config, facts(lines), path=PATH, managed=MANAGED)
-    assert "cp -p /etc/docker/daemon.json /etc/docker/daemon.json.sandbox-host.bak" in commands[-1]
+    assert commands[-1] == install_command(f"{PATH}.sandbox-host.new", PATH)
 
 
 def test_wrong_mode_is_rewritten():
@@ -63,8 +74,53 @@ def test_merged_config_dockerd_would_reject_is_refused_before_upload():
 
 
 @pytest.mark.parametrize("init", ["systemd", "sysvinit"])
-def test_restart_is_one_script_with_rollback(init):
+def test_restart_is_one_program_with_rollback(init):
     commands, _ = run_operation(operations.restart, {}, path=PATH, init=init, timeout=30)
-    assert len(commands) == 1
-    assert commands[0].endswith(f"restart-docker {PATH} {init} 30")
-    assert "restoring the previous one" in commands[0]
+    restart = ROLE_FILES / "restart-dockerd.sh"
+    service = ROLE_FILES.parents[1] / "common" / "files" / "dockerd-service.sh"
+    assert commands == [shlex.join([
+        "sh", "-c", restart.read_text(), "restart-dockerd.sh", PATH, "30",
+        "sh", "-c", service.read_text(), "dockerd-service.sh", "restart", init,
+    ])]
+
+
+# -- the programs themselves, run here with a fake docker client (tests/unit/fixtures/fake-docker) --
+
+FAKE_DOCKER = Path(__file__).parent / "fixtures" / "fake-docker"
+
+
+def run_restart(tmp_path, new: str, old: str | None):
+    config = tmp_path / "daemon.json"
+    config.write_text(new)
+    if old is None:
+        (tmp_path / "daemon.json.sandbox-host.absent").write_text("")
+    else:
+        (tmp_path / "daemon.json.sandbox-host.bak").write_text(old)
+    env = {"PATH": f"{FAKE_DOCKER}:/usr/bin:/bin", "FAKE_DOCKER_CONFIG": str(config)}
+    # `true` stands for dockerd-service.sh restart: the fake dockerd reads the file on each call.
+    return subprocess.run(
+        ["sh", str(ROLE_FILES / "restart-dockerd.sh"), str(config), "1", "true"],
+        env=env, capture_output=True, text=True, timeout=30,
+    )
+
+
+def test_restart_program_keeps_a_healthy_config_and_drops_the_backup(tmp_path):
+    result = run_restart(tmp_path, new='{"healthy": 1}', old='{"old": 1}')
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["daemon.json"]
+
+
+def test_restart_program_rolls_back_to_the_backup(tmp_path):
+    result = run_restart(tmp_path, new='{"broken": 1}', old='{"healthy": "old"}')
+    assert result.returncode == 1
+    assert (tmp_path / "daemon.json").read_text() == '{"healthy": "old"}'
+    assert (tmp_path / "daemon.json.sandbox-host.failed").read_text() == '{"broken": 1}'
+    assert "rolled back: Docker runs with the previous" in result.stderr
+
+
+def test_restart_program_removes_a_config_that_was_not_there_before(tmp_path):
+    result = run_restart(tmp_path, new='{"broken": 1}', old=None)
+    assert result.returncode == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["daemon.json.sandbox-host.failed"]
+    # No daemon.json at all: the fake dockerd does not come back either, and the program says so.
+    assert "Docker does not start even with the previous" in result.stderr

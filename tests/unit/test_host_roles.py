@@ -1,10 +1,13 @@
 """Small pieces of the host roles: init detection, sysctls, Docker's apt source."""
 
+import shlex
+
 import pytest
 
 from pyinfra.facts.server import Sysctl
 
 from fakehost import run_operation
+from sandbox_host.roles.common import services
 from sandbox_host.roles.common.facts import InitSystem
 from sandbox_host.roles.docker_engine.deploy import docker_ce_source
 from sandbox_host.roles.host_network import deploy as host_network
@@ -55,3 +58,8 @@ def test_sysctl_applied_only_when_live_values_differ():
     differ = {keys: {"net.ipv4.ip_forward": 0, "net.ipv4.tcp_keepalive_time": 60}}
     commands, _ = run_operation(host_network.apply_file, differ, path="/etc/sysctl.d/x.conf", values=values)
     assert commands == ["sysctl -p /etc/sysctl.d/x.conf"]
+
+
+def test_dockerd_start_without_systemd_is_the_service_program_with_its_timeout():
+    commands, _ = run_operation(services.start_dockerd_without_systemd, {}, timeout=45)
+    assert commands == [shlex.join(["sh", "-c", services.DOCKERD_SERVICE.read_text(), "dockerd-service.sh", "start", "45"])]

@@ -12,11 +12,16 @@ from sandbox_host.diagnose.facts import ABSENT
 _NAME = re.compile(r"^[A-Za-z0-9._:/@+-]{1,253}$")
 
 
-def quote(value: str) -> str:
-    """Shell-quote a value that names something (image, host, network, path): refuse anything odd."""
+def name(value: str) -> str:
+    """A value that names something (image, host, network, path), refusing anything odd."""
     if not _NAME.match(str(value)):
         raise ValueError(f"refusing unexpected characters in {value!r}")
-    return shlex.quote(str(value))
+    return str(value)
+
+
+def quote(value: str) -> str:
+    """Shell-quote a value that names something (image, host, network, path): refuse anything odd."""
+    return shlex.quote(name(value))
 
 
 def guard(tool: str, command: str) -> str:

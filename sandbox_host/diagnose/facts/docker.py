@@ -10,8 +10,9 @@ import shlex
 from pyinfra.api import FactBase
 
 from sandbox_host.diagnose import procnet
-from sandbox_host.diagnose.facts import ABSENT
-from sandbox_host.diagnose.facts._util import guard, is_absent, quote, redact_env, redact_text, redact_url, script
+from sandbox_host.diagnose.facts import ABSENT, FILES
+from sandbox_host.diagnose.facts._util import guard, is_absent, name, quote, redact_env, redact_text, redact_url, script
+from sandbox_host.roles.common import scripts
 
 
 class DaemonJson(FactBase):
@@ -113,12 +114,7 @@ class RuntimeSmoke(FactBase):
         return {"status": "absent"}
 
     def command(self, runtime, image, timeout=60):
-        run = (
-            f"docker image inspect {quote(image)} >/dev/null 2>&1 || {{ echo '##NOIMAGE##'; exit 0; }}; "
-            f"out=$(timeout {int(timeout)} docker run --rm --pull never --runtime={quote(runtime)} "
-            f"{quote(image)} true 2>&1); echo \"##RC=$?\"; echo \"$out\" | tail -n 5"
-        )
-        return guard("docker", run)
+        return guard("docker", scripts.command(FILES / "runtime-smoke.sh", name(runtime), name(image), int(timeout)))
 
     def process(self, output):
         if is_absent(output):

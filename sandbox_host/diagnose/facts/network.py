@@ -7,8 +7,9 @@ import json
 from pyinfra.api import FactBase
 
 from sandbox_host.diagnose import procnet
-from sandbox_host.diagnose.facts import ABSENT
+from sandbox_host.diagnose.facts import ABSENT, FILES
 from sandbox_host.diagnose.facts._util import guard, is_absent, quote
+from sandbox_host.roles.common import scripts
 
 
 class NetworkState(FactBase):
@@ -20,7 +21,7 @@ class NetworkState(FactBase):
         return {}
 
     def command(self):
-        return procnet.SECTIONS_SH + "true"
+        return scripts.command(FILES / "net-sections.sh")
 
     def process(self, output):
         return procnet.network_state(procnet.split_sections(output))

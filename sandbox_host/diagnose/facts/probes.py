@@ -4,27 +4,20 @@ image (never pulled), bounded by `timeout`, and removes it."""
 
 from __future__ import annotations
 
-import shlex
-
 from pyinfra.api import FactBase
 
 from sandbox_host.diagnose import procnet
-from sandbox_host.diagnose.facts import ABSENT
-from sandbox_host.diagnose.facts._util import guard, is_absent, quote
+from sandbox_host.diagnose.facts import ABSENT, FILES
+from sandbox_host.diagnose.facts._util import guard, is_absent, name, quote
+from sandbox_host.roles.common import scripts
+
+RUN_PROBE = FILES / "run-probe.sh"
 
 
-def _run(image: str, network: str, shell: str, script: str, timeout: int) -> str:
-    """docker run the script; print its output, then '##docker_rc' and the exit code (124 = hung).
-
-    --sig-proxy=false: timeout's SIGTERM must end the client, not reach the container's shell
-    (PID 1 there ignores it, and the probe would wait for TCP's own timeout, minutes)."""
-    name = "sandbox-host-diagnose-$$"
-    return (
-        f"docker image inspect {quote(image)} >/dev/null 2>&1 || {{ echo '##NOIMAGE##'; exit 0; }}; "
-        f"out=$(timeout {int(timeout)} docker run --rm --sig-proxy=false --pull never --name {name} --network {quote(network)} "
-        f"--label sandbox-host.diagnose=probe --entrypoint {shell} {quote(image)} -c {shlex.quote(script)} 2>&1); "
-        f"rc=$?; docker rm -f {name} >/dev/null 2>&1; echo \"$out\"; echo '##docker_rc'; echo $rc"
-    )
+def _run(image: str, network: str, shell: str, program: str, timeout: int, *args: str | int) -> str:
+    """files/run-probe.sh: ``program`` (a file in files/) in a throwaway container, with ``args``."""
+    text = (FILES / program).read_text()
+    return scripts.command(RUN_PROBE, name(image), name(network), shell, int(timeout), text, *args)
 
 
 def _finish(output: list[str]) -> tuple[dict | None, dict[str, list[str]]]:
@@ -53,12 +46,10 @@ class ContainerProbe(FactBase):
         return {"status": "absent"}
 
     def command(self, image, lookup, network="bridge", timeout=20):
-        script = (
-            "echo '##resolv'; cat /etc/resolv.conf; echo '##getent'; "
-            f"timeout {max(int(timeout) - 5, 3)} getent ahosts {quote(lookup)}; rc=$?; "
-            "echo '##resolve_rc'; echo $rc; " + procnet.SECTIONS_SH
-        )
-        return guard("docker", _run(image, network, "sh", script, timeout))
+        net_sections = (FILES / "net-sections.sh").read_text()
+        resolve_timeout = max(int(timeout) - 5, 3)
+        run = _run(image, network, "sh", "container-probe.sh", timeout, name(lookup), resolve_timeout, net_sections)
+        return guard("docker", run)
 
     def process(self, output):
         early, sections = _finish(output)
@@ -92,14 +83,9 @@ class SandboxProxyProbe(FactBase):
         return {"status": "absent"}
 
     def command(self, image, network, proxy_ip, proxy_port, target, timeout=20):
-        target = quote(target)
-        script = (
-            f"if exec 3<>/dev/tcp/{quote(proxy_ip)}/{int(proxy_port)}; then echo '##connect'; echo ok; "
-            f"else echo '##connect'; echo failed; exit 0; fi; "
-            f"printf 'CONNECT %s HTTP/1.1\\r\\nHost: %s\\r\\n\\r\\n' {target} {target} >&3; "
-            f"IFS= read -r -t {max(int(timeout) - 5, 3)} line <&3; echo '##status'; echo \"$line\""
-        )
-        run = _run(image, network, "bash", script, timeout)
+        read_timeout = max(int(timeout) - 5, 3)
+        args = (name(proxy_ip), int(proxy_port), name(target), read_timeout)
+        run = _run(image, network, "bash", "proxy-connect.sh", timeout, *args)
         return guard(
             "docker",
             f"docker network inspect {quote(network)} >/dev/null 2>&1 || {{ echo '{ABSENT}'; exit 0; }}; {run}",
