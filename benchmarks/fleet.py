@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 def subset_inventory(inventory: str, n: int, directory: str) -> str:
     """An inventory file naming the first N hosts of INVENTORY (same groups and data)."""
-    from sandbox_host.fleet.inventory import load
+    from sandbox_host.inventory import load
 
     fleet = load(inventory)
     keep = set(fleet.hosts[:n])

@@ -28,7 +28,13 @@ def _gather(args) -> int:
         "probe_timeout": args.probe_timeout,
         "container_probes": False if args.no_container_probes else None,
     }
-    results = gather_inventory(args.inventory, args.out, overrides, sudo=args.sudo)
+    from sandbox_host.inventory import InventoryError
+
+    try:
+        results = gather_inventory(args.inventory, args.out, overrides, sudo=args.sudo)
+    except InventoryError as exc:
+        print(f"sandbox-host: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
     failed = 0
     for host, where in sorted(results.items()):
         ok = where.endswith(".json")

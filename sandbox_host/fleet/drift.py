@@ -14,7 +14,7 @@ import time
 
 from sandbox_host import config, exitcodes
 from sandbox_host.fleet import keys, output
-from sandbox_host.fleet.inventory import FleetSpec, InventoryError, load
+from sandbox_host.inventory import FleetSpec, InventoryError, load
 from sandbox_host.fleet.plan import PlannedOp, Session
 
 

@@ -21,7 +21,7 @@ from pyinfra.api.operations import run_ops
 from pyinfra.api.state import StateStage
 from pyinfra.context import ctx_host, ctx_state
 
-from sandbox_host.fleet.inventory import FleetSpec
+from sandbox_host.inventory import FleetSpec
 
 log = logging.getLogger("sandbox-host.fleet")
 

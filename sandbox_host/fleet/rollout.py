@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from sandbox_host import exitcodes
 from sandbox_host.fleet import output
-from sandbox_host.fleet.inventory import FleetSpec, InventoryError, load
+from sandbox_host.inventory import FleetSpec, InventoryError, load
 from sandbox_host.fleet.plan import Session
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import sys
 
 from sandbox_host import exitcodes
 
@@ -24,9 +25,14 @@ def exit_code(records: list[dict]) -> int:
 
 
 def _report(args) -> int:
+    from sandbox_host.inventory import InventoryError
     from sandbox_host.report import gather, summary  # pyinfra import only when gathering
 
-    records = gather.collect(args.inventory, max_age=args.max_age, sudo=args.sudo)
+    try:
+        records = gather.collect(args.inventory, max_age=args.max_age, sudo=args.sudo)
+    except InventoryError as exc:
+        print(f"sandbox-host: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
     doc = summary.document(records, datetime.datetime.now(datetime.timezone.utc))
     print(json.dumps(doc, indent=2) if args.json else summary.table(doc))
     return exit_code(records)

@@ -6,7 +6,7 @@ import pytest
 
 from sandbox_host import exitcodes
 from sandbox_host.fleet import drift, keys, output, rollout
-from sandbox_host.fleet.inventory import InventoryError, load
+from sandbox_host.inventory import InventoryError, load
 from sandbox_host.fleet.plan import HostPlan, PlannedOp
 
 # Names the deploy planned on a fleet test host (sandbox-host drift on an unconverged host).
