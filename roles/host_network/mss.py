@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import posixpath
 import shlex
-from io import StringIO
 from pathlib import Path
 
 from pyinfra import host
 from pyinfra.api import OperationError, StringCommand, operation
 from pyinfra.facts.files import Directory
-from pyinfra.operations import files, systemd
+from pyinfra.operations import files
 
 from sandbox_host.roles.common import templating
+from sandbox_host.roles.common.units import boot_unit
 from sandbox_host.roles.host_network.facts import MangleRules
 from sandbox_host.roles.host_network.settings import HostNetworkSettings
 
@@ -92,17 +92,7 @@ def mss_clamping(settings: HostNetworkSettings, bridges: list[str]) -> list:
         unit_name = f"{posixpath.basename(settings.mss_script)}.service"
         command = script_command(settings.mss_script, settings.mss_chain, mode(settings), bridges)
         text = templating.render(HERE / "templates", "mss-clamp.service.j2", bridges=bridges, command=command)
-        unit = files.put(
-            name=f"Boot-time MSS clamping unit {unit_name}",
-            src=StringIO(text),
-            dest=f"/etc/systemd/system/{unit_name}",
-            user="root",
-            group="root",
-            mode="644",
-        )
-        reload = systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
-        enabled = systemd.service(name=f"Enable {unit_name} at boot", service=unit_name, running=None, enabled=True)
-        metas += [unit, reload, enabled]
+        metas += boot_unit("MSS clamping", unit_name, text)
     metas.append(clamp(
         name=f"TCP MSS clamping ({mode(settings)}) in mangle chain {settings.mss_chain}",
         script=settings.mss_script, chain=settings.mss_chain, mode=mode(settings), bridges=bridges,

@@ -9,9 +9,10 @@ from pathlib import Path
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.facts.files import Directory
-from pyinfra.operations import files, systemd
+from pyinfra.operations import files
 
 from sandbox_host.roles.common import templating
+from sandbox_host.roles.common.units import boot_unit
 from sandbox_host.roles.sandbox_network import operations
 from sandbox_host.roles.sandbox_network.settings import SandboxNetworkSettings
 
@@ -85,15 +86,6 @@ def input_guard(settings: SandboxNetworkSettings) -> list:
     # is all there is: re-run the deploy (or the script) after a reboot.
     if host.get_fact(Directory, path="/run/systemd/system"):
         unit_name = guard_unit_name(settings)
-        unit = files.put(
-            name=f"Boot-time guard unit {unit_name}",
-            src=StringIO(render("input-guard.service.j2", bridges=bridges, script=settings.guard_script)),
-            dest=f"/etc/systemd/system/{unit_name}",
-            user="root",
-            group="root",
-            mode="644",
-        )
-        reload = systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
-        enabled = systemd.service(name=f"Enable {unit_name} at boot", service=unit_name, running=None, enabled=True)
-        metas += [unit, reload, enabled]
+        metas += boot_unit("guard", unit_name, render("input-guard.service.j2", bridges=bridges,
+                                                      script=settings.guard_script))
     return metas
