@@ -36,7 +36,7 @@ def launcher_section(settings: CredentialGatewaySettings | None, network: Sandbo
         "name_prefix": settings.name_prefix,
         "port": settings.port,
         "api_host": settings.api_host,
-        "ip_range": network.gateway_ip_range,
+        "ip_range": network.gateway_range(),
         "internal_network": network.internal_network,
         "egress_network": network.egress_network,
         "memory": settings.memory,

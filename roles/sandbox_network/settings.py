@@ -1,5 +1,7 @@
 """sandbox_network: the internal network that holds the agent and the egress network of its proxy."""
 
+import ipaddress
+
 from pydantic import Field
 
 from sandbox_host.roles.common.types import InterfaceName, IPAddress, Network, Port, Section
@@ -33,12 +35,13 @@ class SandboxNetworkSettings(Section):
         default=3128,
         description="Port the proxy listens on (HTTP_PROXY=http://proxy_ip:proxy_port for the agent).",
     )
-    gateway_ip_range: Network = Field(
-        default="172.30.0.224/27",
+    gateway_ip_range: Network | None = Field(
+        default=None,
         description=(
             "Fixed IPs of the per-user credential gateways (credential_gateway), inside "
-            "internal_subnet; each host user's gateway takes the first free one. At the top of the "
-            "subnet, away from the addresses Docker hands out from the bottom."
+            "internal_subnet; each host user's gateway takes the first free one. null: the top /27 "
+            "of internal_subnet (172.30.0.224/27 for the default), away from the addresses Docker "
+            "hands out from the bottom."
         ),
     )
     egress_network: str = Field(
@@ -72,3 +75,10 @@ class SandboxNetworkSettings(Section):
             "from the unit <script name>.service (iptables rules do not survive a reboot)."
         ),
     )
+
+    def gateway_range(self) -> str:
+        """gateway_ip_range, or the top /27 of internal_subnet (of a smaller subnet: its top half)."""
+        if self.gateway_ip_range:
+            return self.gateway_ip_range
+        subnet = ipaddress.ip_network(self.internal_subnet)
+        return str(list(subnet.subnets(new_prefix=max(27, subnet.prefixlen + 1)))[-1])

@@ -77,7 +77,7 @@ class HostConfig(Section):
             problems.append(
                 (("sandbox_network", "proxy_ip"), f"{ip} is not a usable address of sandbox_network.internal_subnet {subnet}")
             )
-        gateways = ipaddress.ip_network(sandbox.gateway_ip_range)
+        gateways = ipaddress.ip_network(sandbox.gateway_range())
         if not gateways.subnet_of(subnet) or ip in gateways:
             problems.append(
                 (("sandbox_network", "gateway_ip_range"),

@@ -23,6 +23,7 @@ import ipaddress
 import json
 import os
 import shlex
+import subprocess
 import time
 import warnings
 from collections.abc import Callable
@@ -172,6 +173,22 @@ def _start(host, settings, started) -> Lab:
     return lab
 
 
+class _TestHostDocker:
+    """The launcher's Docker client interface (ok, run), on the test host through testinfra."""
+
+    def __init__(self, host):
+        self.host = host
+
+    def ok(self, args: list[str]) -> bool:
+        return self.host.run(shlex.join(["docker", *args])).rc == 0
+
+    def run(self, args: list[str], check: bool = True):
+        done = self.host.run(shlex.join(["docker", *args]))
+        if check:
+            assert done.rc == 0, f"docker {args[0]} failed: {done.stderr}"
+        return subprocess.CompletedProcess(args, done.rc, done.stdout.encode(), done.stderr.encode())
+
+
 def _agent_run_args(host, settings, tools: str) -> tuple[str, list[str]]:
     """The launcher's `docker run` arguments for the agent, under the scenario's runtime."""
     path = settings.launcher.config_path
@@ -183,6 +200,10 @@ def _agent_run_args(host, settings, tools: str) -> tuple[str, list[str]]:
     if user.rc == 0 and not os.environ.get(STAND_IN_ENV):
         uid, gid = (int(x) for x in user.stdout.strip().split(":"))
         sh(host, "install", "-d", "-o", str(uid), "-g", str(gid), b.WORKSPACE)
+        # The suite's state volume, made the agent user's as the launcher makes a user's (it is
+        # mounted volume-nocopy: Docker would leave a new one root's).
+        host.run(f"docker volume rm -f {b.STATE_VOLUME}")
+        agent_sandbox.ensure_state_volume(_TestHostDocker(host), cfg, b.STATE_VOLUME, (uid, gid))
         return f"agent image {cfg['image']}", agent_sandbox.run_args(cfg, b.AGENT, Path(b.WORKSPACE), None, runtime,
                                                                      (uid, gid))
     # The stand-in: same flags, the tools image as the agent's user, idling like the agent does.

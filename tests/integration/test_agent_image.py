@@ -61,8 +61,9 @@ def build_agent_image(uid: int = 1000, gid: int = 1000, agent: AgentSettings | N
         pytest.skip(f"base image {images.base_image} is not on this host (scripts/build-base-image.sh)")
     tar = context.context_tar(context.full_context(agent, images, uid, gid))
     tag = f"{TEST_REPO}:{hashlib.sha256(tar).hexdigest()[:16]}"
-    if not docker("image", "ls", "--quiet", tag):
-        docker("build", "--force-rm", "--tag", tag, "-", input=tar, timeout=1200)
+    # Built every session (all cache hits when nothing changed): a tag left by an earlier run may
+    # come from another builder's cache, and the cache test below compares with this build.
+    docker("build", "--force-rm", "--tag", tag, "-", input=tar, timeout=1200)
     return tag
 
 

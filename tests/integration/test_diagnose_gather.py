@@ -43,7 +43,7 @@ def gather(inventory, out, *extra):
 def test_local_report_is_complete_and_read_from_the_live_host(tmp_path):
     report = gather("@local", tmp_path)
     assert SECTIONS <= set(report)
-    assert report["schema"] == "sandbox-host.diagnose/1"
+    assert report["schema"] == "sandbox-host.diagnose/2"
     # Values match what the kernel says right now.
     forward = int(open("/proc/sys/net/ipv4/ip_forward").read())
     assert report["sysctl"]["net.ipv4.ip_forward"] == forward

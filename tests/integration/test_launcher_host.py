@@ -165,6 +165,9 @@ def make_world(image, tmp_path_factory, proxy_kind):
                       "use_gvisor": False,
                       # the sandbox's DNS is the proxy's IP (no DNS server there): queries never leave
                       "dns_servers": [proxy_ip]},
+            # The in-sandbox credential path: the gateway path is proven on test hosts
+            # (tests/host/test_credential_gateway.py), where the deploy builds its image.
+            "credential_gateway": {"enabled": False},
             "launcher": {"container_name": f"agtest-sandbox-{run}", "proxy_container": proxy,
                          "credentials_file": None, "gitconfig": str(tmp_path_factory.mktemp("git") / "gitconfig"),
                          "doctor": doctor},

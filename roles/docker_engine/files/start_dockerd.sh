@@ -24,7 +24,12 @@ else
 fi
 i=0
 while [ "$i" -lt "$timeout" ]; do
-  answers && exit 0
+  if answers; then
+    # Started with the new file: the copy of the old one (and its absence marker), kept by
+    # install-daemon-json.sh for a rollback, has no use any more.
+    rm -f "$path.sandbox-host.bak" "$path.sandbox-host.absent"
+    exit 0
+  fi
   if [ "$init" != systemd ] && [ "$i" -eq 10 ] && ! pidof dockerd >/dev/null; then
     # The init script could not start it (containers, WSL): start it directly.
     setsid dockerd >>/var/log/docker.log 2>&1 </dev/null &
