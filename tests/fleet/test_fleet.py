@@ -113,7 +113,10 @@ def test_rollout_stops_after_the_failed_batch(hosts):
 
 def test_rerun_after_the_fix_completes_and_drift_is_clean(hosts):
     broken = hosts[1]
-    on(broken, "chmod +x /usr/sbin/dockerd")
+    # The fix: dockerd can run again, and is started. (A host whose dockerd is down when the
+    # rollout plans it makes the deploy plan the Docker steps at run time, which pyinfra's API
+    # cannot share across a batch yet: README, known limits.)
+    on(broken, "chmod +x /usr/sbin/dockerd && systemctl reset-failed docker.service docker.socket; systemctl start docker")
     code, report = sandbox_host("rollout", INVENTORY, "--canary", "1", "--batch", "2", "--markers", MARKERS)
     assert report["summary"] == {"done": len(hosts), "failed": 0, "untouched": 0}, report
     assert code == 0
