@@ -208,7 +208,7 @@ def test_gateway_container_is_locked_down(host, settings, lab):
     assert set(nets) == {network.internal_network, network.egress_network}
     import ipaddress
     assert ipaddress.ip_address(nets[network.internal_network]["IPAddress"]) in ipaddress.ip_network(
-        network.gateway_ip_range)
+        network.gateway_range())
     mounts = [m for m in info["Mounts"] if m["Type"] == "volume"]
     assert [(m["Name"], m["RW"]) for m in mounts] == [(lab["gateway"], False)]
     mode = sh(host, f"docker exec {lab['gateway']} find /etc/nginx/credential/credential.conf -printf '%m %u'").stdout

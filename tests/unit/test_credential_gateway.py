@@ -106,3 +106,11 @@ def test_fresh_creds_without_host_credentials_is_not_served_by_a_stored_one(tmp_
     assert sandbox.choose_gateway(docker, cfg(), None, fresh=True) is None
     with pytest.raises(sandbox.LauncherError, match="--fresh-creds, but the host has no credentials"):
         sandbox.start_sandbox(docker, cfg(runtime=None), "sbx", tmp_path, None, fresh=True, say=lambda m: None)
+
+
+def test_gateway_ip_range_follows_a_custom_internal_subnet():
+    # Unset, the range is the top /27 of internal_subnet: a site that moves the subnet need not
+    # move the range too (the cross-check above would refuse the old default).
+    config = HostConfig(sandbox_network={"internal_subnet": "10.99.0.0/24", "proxy_ip": "10.99.0.2"})
+    assert config.sandbox_network.gateway_range() == "10.99.0.224/27"
+    assert config.cross_checks() == []
