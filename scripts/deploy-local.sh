@@ -10,4 +10,6 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 scripts/ensure-venv.sh
+# Run through sudo from a user's checkout: root writes no .pyc files into it (editable install).
+[[ "$(stat -c %u .)" == 0 ]] || export PYTHONDONTWRITEBYTECODE=1
 exec .venv/bin/sandbox-host deploy inventories/dev.py "$@"

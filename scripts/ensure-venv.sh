@@ -21,6 +21,12 @@ if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
 fi
+# Under sudo in a user's own checkout the venv is theirs (made as them, with their HOME for pip's
+# cache): root owning .venv would break their next run without sudo.
+if ((EUID == 0)) && [[ -n ${SUDO_USER:-} && $SUDO_USER != root && "$(stat -c %U .)" == "$SUDO_USER" ]]; then
+  exec runuser -u "$SUDO_USER" -- env HOME="$(getent passwd "$SUDO_USER" | cut -d: -f6)" PATH="$PATH" \
+    bash "$repo/scripts/ensure-venv.sh" "$@"
+fi
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
 # An install with extras covers the plain one too.
 if [[ -f $stamp ]] && { [[ "$(cat "$stamp")" == "$want" ]] || [[ -z $extras && "$(cut -d' ' -f1 "$stamp")" == "${want%% *}" ]]; }; then

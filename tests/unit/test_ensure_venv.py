@@ -5,7 +5,10 @@ import os
 import shutil
 import stat
 import subprocess
+import tempfile
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -58,3 +61,27 @@ def test_plain_install_then_test_extras_installs_them(tmp_path):
     checkout = _checkout(tmp_path)
     _run(checkout)
     assert "pip install -q -e .[test]" in _run(checkout, "test")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as sudo does")
+def test_under_sudo_the_venv_is_made_as_the_checkouts_owner(tmp_path):
+    # `sudo scripts/deploy-local.sh` from a user's own checkout must not leave .venv owned by root.
+    base = Path(tempfile.mkdtemp(prefix="ensure-venv-", dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        checkout = base / "checkout"
+        checkout.mkdir()
+        _checkout(checkout)
+        # The stand-in pip also records who ran it.
+        pip = checkout / ".venv" / "bin" / "pip"
+        pip.write_text(f'#!/bin/sh\necho "pip $* uid=$(id -u)" >>"{checkout}/calls"\n')
+        subprocess.run(["chown", "-R", "nobody:nogroup", str(checkout)], check=True)
+        calls = checkout / "calls"
+        env = {**os.environ, "SUDO_USER": "nobody", "PIP_INDEX_URL": "http://127.0.0.1:9/unreachable"}
+        subprocess.run(["bash", str(checkout / "scripts" / "ensure-venv.sh")], check=True, env=env,
+                       capture_output=True)
+        nobody = subprocess.run(["id", "-u", "nobody"], check=True, capture_output=True, text=True).stdout.strip()
+        assert f"pip install -q -e . uid={nobody}" in calls.read_text().splitlines()
+        assert (checkout / ".venv" / ".sandbox-host-installed").stat().st_uid == int(nobody)
+    finally:
+        shutil.rmtree(base)
