@@ -29,6 +29,7 @@ def base_image(settings: ImagesSettings):
         image=settings.base_image,
         archive=settings.base_image_archive,
         debootstrap=debootstrap.model_dump() if debootstrap else None,
+        proxy_env=settings.build_proxy_env,
     )
 
 

@@ -125,12 +125,13 @@ DEBOOTSTRAP = Path(__file__).parent / "files" / "debootstrap.sh"
 
 
 @operation()
-def base_image(image: str, archive: str | None = None, debootstrap: dict | None = None):
+def base_image(image: str, archive: str | None = None, debootstrap: dict | None = None, proxy_env: str | None = None):
     """
     Make the base image present on the host: ``docker load`` it from ``archive`` (a ``docker save``
     tarball on the deploying machine) when given; else build it on the host from a Debian mirror
     when ``debootstrap`` ({"suite", "mirror"}) is given; else ``docker pull`` it. Present = no
-    change; a present image is never refreshed (pin base images by tag or digest).
+    change; a present image is never refreshed (pin base images by tag or digest). The debootstrap
+    downloads use the proxy of ``proxy_env`` (the build proxy file) when the host has that file.
     """
     if archive and not Path(archive).is_file():
         raise OperationError(f"images.base_image_archive: {archive} is not a file on this machine")
@@ -150,7 +151,7 @@ def base_image(image: str, archive: str | None = None, debootstrap: dict | None 
             ">&2; exit 1; }",
         )
     elif debootstrap:
-        yield scripts.command(DEBOOTSTRAP, "image", image, debootstrap["suite"], debootstrap["mirror"])
+        yield scripts.command(DEBOOTSTRAP, "image", image, debootstrap["suite"], debootstrap["mirror"], proxy_env or "")
     else:
         yield StringCommand("docker pull", QuoteString(image))
 

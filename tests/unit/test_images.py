@@ -125,8 +125,15 @@ def test_base_image_missing_is_bootstrapped_on_the_host():
     commands, _ = run(ops.base_image, {(DockerImage, BASE): ABSENT}, image=BASE, debootstrap=source)
     script = Path(ops.__file__).parent / "files" / "debootstrap.sh"
     assert commands == [shlex.join(
-        ["sh", "-c", script.read_text(), "debootstrap.sh", "image", BASE, "bookworm", "http://deb.debian.org/debian"]
+        ["sh", "-c", script.read_text(), "debootstrap.sh", "image", BASE, "bookworm", "http://deb.debian.org/debian", ""]
     )]
+
+
+def test_base_image_bootstrap_is_handed_the_build_proxy_file():
+    source = {"suite": "bookworm", "mirror": "http://deb.debian.org/debian"}
+    commands, _ = run(ops.base_image, {(DockerImage, BASE): ABSENT}, image=BASE, debootstrap=source,
+                      proxy_env="/etc/sandbox-host/build-proxy.env")
+    assert commands[0].endswith(" image " + BASE + " bookworm http://deb.debian.org/debian /etc/sandbox-host/build-proxy.env")
 
 
 def test_base_image_archive_must_exist(tmp_path):

@@ -18,6 +18,8 @@ SECRET = "sk-ant-api03-UNIT-SECRET-123"
 
 def cfg(**overrides) -> dict:
     base = launcher_config(HostConfig().launcher_sections(), 1000, 1000)
+    # Never this machine's own record (a deploy here writes one): tests that need one pass it.
+    base["runtime_check"] = "/nonexistent/sandbox-host-unit-test/runtime-check.json"
     base.update(overrides)
     return base
 
