@@ -16,7 +16,7 @@ from pyinfra.api import OperationError, StringCommand, operation
 from pyinfra.facts.files import Directory
 from pyinfra.operations import files
 
-from sandbox_host.roles.common import templating
+from sandbox_host.roles.common import firewalld_direct, templating
 from sandbox_host.roles.common.units import boot_unit
 from sandbox_host.roles.host_network.facts import MangleRules
 from sandbox_host.roles.host_network.settings import HostNetworkSettings
@@ -77,7 +77,9 @@ def clamp(script: str, chain: str, mode: str, bridges: list[str]):
 
 
 def mss_clamping(settings: HostNetworkSettings, bridges: list[str]) -> list:
-    """Install the script (and its boot unit under systemd), then make the rules match."""
+    """Install the script (and its boot unit under systemd), then make the rules match; with
+    firewalld running, the chain is also one of its permanent direct rules (its reloads flush
+    iptables: roles/common/firewalld_direct.py)."""
     bridges = [*bridges, DOCKER_NETWORK_BRIDGES]
     script = files.put(
         name=f"MSS clamping script {settings.mss_script}",
@@ -96,5 +98,9 @@ def mss_clamping(settings: HostNetworkSettings, bridges: list[str]) -> list:
     metas.append(clamp(
         name=f"TCP MSS clamping ({mode(settings)}) in mangle chain {settings.mss_chain}",
         script=settings.mss_script, chain=settings.mss_chain, mode=mode(settings), bridges=bridges,
+    ))
+    metas.append(firewalld_direct.keep_through_reloads(
+        name=f"MSS clamping chain {settings.mss_chain} kept through firewalld reloads",
+        table="mangle", chain=settings.mss_chain, rules=expected_rules(settings.mss_chain, mode(settings), bridges),
     ))
     return metas

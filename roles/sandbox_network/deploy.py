@@ -11,7 +11,7 @@ from pyinfra.api import deploy
 from pyinfra.facts.files import Directory
 from pyinfra.operations import files
 
-from sandbox_host.roles.common import templating
+from sandbox_host.roles.common import firewalld_direct, templating
 from sandbox_host.roles.common.units import boot_unit
 from sandbox_host.roles.sandbox_network import operations
 from sandbox_host.roles.sandbox_network.settings import SandboxNetworkSettings
@@ -71,6 +71,12 @@ def input_guard(settings: SandboxNetworkSettings) -> list:
         )
         for version in (4, 6)
     ]
+    # firewalld's reloads flush iptables: with it running, it restores the guard itself.
+    chain_rules, jumps = operations.guard_rules(settings.guard_chain, bridges)
+    metas.append(firewalld_direct.keep_through_reloads(
+        name=f"Guard {settings.guard_chain} kept through firewalld reloads",
+        table="filter", chain=settings.guard_chain, rules=[*chain_rules, *jumps],
+    ))
     script = render("input-guard.sh.j2", chain=settings.guard_chain, bridges=bridges)
     metas.append(
         files.put(

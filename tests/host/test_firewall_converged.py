@@ -9,6 +9,8 @@ import pytest
 
 from sandbox_host.roles.firewall.deploy import DOCKER_ZONE
 from sandbox_host.roles.firewall.facts import parse_tuple
+from sandbox_host.roles.host_network import mss
+from sandbox_host.roles.sandbox_network.operations import guard_rules
 
 SANDBOX_HOST_COMMENT = "sandbox-host"
 
@@ -61,6 +63,25 @@ def test_bindings_survive_reload(host, settings, firewalld):
     host.check_output("firewall-cmd --reload")
     for bridge in bridges(settings):
         assert host.run(f"firewall-cmd --get-zone-of-interface={bridge}").stdout.strip() == firewalld, bridge
+
+
+@pytest.mark.firewalld
+def test_guard_and_mss_chain_survive_reload(host, settings, firewalld):
+    # firewalld's reload flushes iptables (Debian 12, nftables backend): the INPUT guard of the
+    # internal bridge and the MSS chain must come back with it, as its permanent direct rules.
+    host.check_output("firewall-cmd --reload")
+    filter_rules = host.check_output("iptables -w -S").splitlines()
+    mangle_rules = host.check_output("iptables -w -t mangle -S").splitlines()
+    sandbox = settings.sandbox_network
+    if sandbox.enabled and sandbox.guard_host_input:
+        chain_rules, jumps = guard_rules(sandbox.guard_chain, [sandbox.internal_bridge])
+        for rule in [*chain_rules, *jumps]:
+            assert rule in filter_rules, rule
+    net = settings.host_network
+    if net.mss_clamping != "off":
+        bridges = ["docker0"] + ([sandbox.internal_bridge, sandbox.egress_bridge] if sandbox.enabled else []) + ["br-+"]
+        assert sorted(mss.ours(mangle_rules, net.mss_chain)) == sorted(
+            mss.expected_rules(net.mss_chain, str(net.mss_clamping), bridges))
 
 
 @pytest.mark.firewalld

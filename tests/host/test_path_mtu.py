@@ -56,9 +56,6 @@ def mangle(host, tool="iptables") -> list[str]:
 
 def test_mss_chain_in_mangle_forward(host, settings):
     net = settings.host_network
-    if settings.firewall.manage and settings.firewall.backend == "firewalld":
-        pytest.skip("firewalld flushes iptables' mangle table when it starts or reloads: the chain is back "
-                    "at the next converge or boot only (README, known limits)")
     if net.mss_clamping == "off":
         assert not mss.ours(mangle(host), net.mss_chain)
         return
