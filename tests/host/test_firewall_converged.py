@@ -65,11 +65,8 @@ def test_bindings_survive_reload(host, settings, firewalld):
         assert host.run(f"firewall-cmd --get-zone-of-interface={bridge}").stdout.strip() == firewalld, bridge
 
 
-@pytest.mark.firewalld
-def test_guard_and_mss_chain_survive_reload(host, settings, firewalld):
-    # firewalld's reload flushes iptables (Debian 12, nftables backend): the INPUT guard of the
-    # internal bridge and the MSS chain must come back with it, as its permanent direct rules.
-    host.check_output("firewall-cmd --reload")
+def assert_our_chains_in_place(host, settings):
+    """The INPUT guard of the internal bridge and the MSS chain, exactly as the deploy makes them."""
     filter_rules = host.check_output("iptables -w -S").splitlines()
     mangle_rules = host.check_output("iptables -w -t mangle -S").splitlines()
     sandbox = settings.sandbox_network
@@ -82,6 +79,14 @@ def test_guard_and_mss_chain_survive_reload(host, settings, firewalld):
         bridges = ["docker0"] + ([sandbox.internal_bridge, sandbox.egress_bridge] if sandbox.enabled else []) + ["br-+"]
         assert sorted(mss.ours(mangle_rules, net.mss_chain)) == sorted(
             mss.expected_rules(net.mss_chain, str(net.mss_clamping), bridges))
+
+
+@pytest.mark.firewalld
+def test_guard_and_mss_chain_survive_reload(host, settings, firewalld):
+    # firewalld's reload flushes iptables (Debian 12, nftables backend): the INPUT guard of the
+    # internal bridge and the MSS chain must come back with it, as its permanent direct rules.
+    host.check_output("firewall-cmd --reload")
+    assert_our_chains_in_place(host, settings)
 
 
 @pytest.mark.firewalld
@@ -127,9 +132,11 @@ def test_forward_policy(host, settings, ufw_rules):
 
 
 @pytest.mark.ufw
-def test_rules_survive_ufw_reload(host, ufw_rules):
+def test_rules_survive_ufw_reload(host, settings, ufw_rules):
     host.check_output("ufw reload")
     chain = host.check_output("iptables -S ufw-user-forward")
     ours = [rule["src"] for rule in ufw_rules if rule["route"] and rule["comment"] == SANDBOX_HOST_COMMENT and ":" not in rule["src"]]
     assert ours, "no IPv4 route rule of the deploy to check"
     assert [src for src in ours if f"-s {src} -j ACCEPT" not in chain] == []
+    # UFW's reload rewrites its own ufw-* chains only (measured): the guard and MSS chain stay.
+    assert_our_chains_in_place(host, settings)
