@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests/host"))
 import bypass_harness as b  # noqa: E402
-from test_credential_gateway import STANDIN_NAME, STANDIN_SCRIPT, make_certificates  # noqa: E402
+from api_standin_lab import STANDIN_NAME, STANDIN_SCRIPT, make_certificates  # noqa: E402
 
 from sandbox_host.roles.credential_gateway import nginx  # noqa: E402
 from sandbox_host.roles.credential_gateway.settings import CredentialGatewaySettings  # noqa: E402
@@ -120,6 +120,9 @@ def main() -> None:
             gw = {"credential_dir": nginx.CREDENTIAL_DIR, "image": IMAGE}
             sh("docker", "volume", "create", VOLUME)
             sh("docker", *launcher._one_shot(gw, VOLUME, "rw"), "install", "api-key", input=KEY)
+            # The client presents the volume's sandbox key, as a sandbox of that user does.
+            kind, sandbox_key = sh("docker", *launcher._one_shot(gw, VOLUME, "ro"), "status", input=b"").stdout.decode().split()
+            placeholder = f"{launcher.PLACEHOLDER_PREFIXES[kind]}{sandbox_key}"
             create = launcher.gateway_create_args(
                 {**gw, "internal_network": NETWORK, "memory": "64m", "pids": 64}, GATEWAY, "", 0)
             create[create.index("--ip"):create.index("--ip") + 2] = []  # Docker picks the address here
@@ -128,7 +131,7 @@ def main() -> None:
             sh("docker", "run", "-d", "--name", CLIENT, "--network", NETWORK, "-v", f"{standin_dir}:/standin:ro",
                tools, "sleep", "infinity")
             time.sleep(2)
-            body = ["-X", "POST", "-H", "'x-api-key: placeholder'", "-H", "'content-type: application/json'",
+            body = ["-X", "POST", "-H", f"'x-api-key: {placeholder}'", "-H", "'content-type: application/json'",
                     "-d", "'{\"model\":\"m\",\"max_tokens\":5,\"messages\":[]}'"]
             direct = ["--cacert", "/standin/ca.pem", *body, f"https://{STANDIN_NAME}/v1/messages"]
             via = [*body, f"http://{GATEWAY}:8080/v1/messages"]
@@ -141,7 +144,7 @@ def main() -> None:
             }
             arrived = [json.loads(line) for line in sh("docker", "logs", STANDIN).stdout.decode().splitlines()
                        if line.startswith("{\"method")]
-            via_key = {r["x-api-key"] for r in arrived if r["x-api-key"] != "placeholder"}
+            via_key = {r["x-api-key"] for r in arrived if r["x-api-key"] != placeholder}
             print(f"gateway latency, {args.n} requests each (curl time_total inside a client container)")
             for label, values in results.items():
                 print(row(label, values))

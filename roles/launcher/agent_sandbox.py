@@ -25,12 +25,13 @@ import hashlib
 import ipaddress
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -779,13 +780,15 @@ def filter_log_lines(lines, decision: str | None, field: str = "decision"):
 # <name_prefix>-<uid>, mounted read-only into that gateway only and written by a one-shot container
 # (no network) that reads it on stdin. Credentials JSON (subscription login, with a refresh token)
 # stays in-sandbox: the CLI must refresh it itself, and the gateway (plain nginx) cannot.
+# Every user's sandboxes share the internal network, so any sandbox can reach any gateway: the
+# placeholder each sandbox gets carries its user's sandbox key (made by gateway-credential in the
+# user's gateway volume), and a gateway forwards only requests that present its own.
 
 GATEWAY_KINDS = ("api-key", "oauth-token")
-# What the agent holds in gateway mode: shaped like the real thing, worth nothing.
-PLACEHOLDERS = {
-    "api-key": b"sk-ant-api03-sandbox-gateway-placeholder-not-a-key",
-    "oauth-token": b"sk-ant-oat01-sandbox-gateway-placeholder-not-a-token",
-}
+# What the agent holds in gateway mode: prefix + the user's sandbox key; shaped like the real
+# thing, worth nothing past its own user's gateway (the nginx config matches these prefixes).
+PLACEHOLDER_PREFIXES = {"api-key": "sk-ant-api03-sandbox-", "oauth-token": "sk-ant-oat01-sandbox-"}
+SANDBOX_KEY_RE = re.compile(r"[0-9a-f]{32,128}")
 GATEWAY_ROLE_LABEL = "org.sandbox-host.role=credential-gateway"
 GATEWAY_SPEC_LABEL = "org.sandbox-host.spec"
 MODE_LABEL = "org.sandbox-host.credential-mode"
@@ -799,6 +802,7 @@ class GatewayRoute:
     ip: str
     port: int
     kind: str
+    sandbox_key: str = field(repr=False)
 
     @property
     def url(self) -> str:
@@ -826,26 +830,30 @@ def _one_shot(gw: dict, volume: str, mode: str) -> list[str]:
             "--volume", f"{volume}:{gw['credential_dir']}:{mode}", "--entrypoint", "gateway-credential", gw["image"]]
 
 
-def gateway_stored_kind(docker: Docker, gw: dict, name: str) -> str | None:
-    """The kind of credential in the user's gateway volume, None when it holds none."""
+def gateway_stored(docker: Docker, gw: dict, name: str) -> tuple[str, str] | None:
+    """(kind of credential, sandbox key) in the user's gateway volume; None when it holds none."""
     if not docker.ok(["volume", "inspect", name]):
         return None
     if running(docker, name):
         done = docker.run(["exec", name, "gateway-credential", "status"], check=False)
     else:
         done = docker.run([*_one_shot(gw, name, "ro"), "status"], check=False, input=b"")
-    kind = done.stdout.decode().strip()
-    return kind if done.returncode == 0 and kind in GATEWAY_KINDS else None
+    words = done.stdout.decode().split()
+    if done.returncode != 0 or len(words) != 2 or words[0] not in GATEWAY_KINDS or not SANDBOX_KEY_RE.fullmatch(words[1]):
+        return None
+    return words[0], words[1]
 
 
-def gateway_store(docker: Docker, gw: dict, name: str, creds: Credentials) -> str:
-    """Write the credential into the user's gateway volume, from stdin."""
+def gateway_store(docker: Docker, gw: dict, name: str, creds: Credentials) -> bool:
+    """Write the credential into the user's gateway volume, from stdin. True when it changed
+    (gateway-credential answers "stored KIND" or "unchanged KIND")."""
     docker.run(["volume", "create", "--label", GATEWAY_ROLE_LABEL, name])
     done = docker.run([*_one_shot(gw, name, "rw"), "install", creds.kind], input=creds.secret, check=False)
-    if done.returncode != 0:
+    outcome = done.stdout.decode().split()
+    if done.returncode != 0 or outcome not in (["stored", creds.kind], ["unchanged", creds.kind]):
         raise LauncherError(f"storing the {creds.kind} from {creds.source} in the gateway failed: "
-                            f"{done.stderr.decode(errors='replace').strip()}")
-    return f"{done.stdout.decode().strip()} (from {creds.source})"
+                            f"{(done.stderr or done.stdout).decode(errors='replace').strip()}")
+    return outcome[0] == "stored"
 
 
 def _configured_ip(docker: Docker, name: str, network: str) -> str | None:
@@ -888,7 +896,7 @@ def gateway_create_args(gw: dict, name: str, ip: str, uid: int) -> list[str]:
     ]
 
 
-def ensure_gateway(docker: Docker, gw: dict, uid: int, kind: str, restart: bool) -> GatewayRoute:
+def ensure_gateway(docker: Docker, gw: dict, uid: int, stored: tuple[str, str], restart: bool) -> GatewayRoute:
     """The user's gateway running as configured (recreated when its image or settings changed,
     restarted when its credential did, so nginx reads it again), answering on its port."""
     name = gateway_name(gw, uid)
@@ -914,42 +922,68 @@ def ensure_gateway(docker: Docker, gw: dict, uid: int, kind: str, restart: bool)
             detail = (logs.stdout + logs.stderr).decode(errors="replace").strip()
             raise LauncherError(f"the credential gateway {name} did not start:\n{detail}")
         time.sleep(0.2)
-    return GatewayRoute(name, ip, int(gw["port"]), kind)
+    return GatewayRoute(name, ip, int(gw["port"]), *stored)
 
 
 def choose_gateway(docker: Docker, cfg: dict, creds: Credentials | None, fresh: bool,
                    say=print) -> GatewayRoute | None:
     """The gateway route when the configuration has a gateway and the credential kind allows it
     (the host's credential stored in the user's gateway first, if new or --fresh-creds); None:
-    credentials go into the sandbox as before."""
+    credentials go into the sandbox as before. A credentials JSON found implicitly (a file, the
+    keychain) does not displace a credential the user's gateway holds, as it does not displace
+    one in the state volume: the sandbox would hold the gateway's placeholder and no gateway."""
     gw = cfg.get("gateway")
     if not gw or (creds is None and fresh):
         return None  # (--fresh-creds with nothing to put in: install_credentials says so)
-    if creds is not None and creds.kind not in GATEWAY_KINDS:
-        _warn(f"the {creds.kind} credentials from {creds.source} carry a refresh token the agent must "
-              "use itself: they go into the sandbox (no credential gateway). Keep them out with an API key "
-              "or a CLAUDE_CODE_OAUTH_TOKEN from `claude setup-token`.")
+    in_sandbox_only = creds is not None and creds.kind not in GATEWAY_KINDS
+    refresh_warning = (f"the {creds.kind} credentials from {creds.source} carry a refresh token the agent must "
+                       "use itself: they go into the sandbox (no credential gateway). Keep them out with an API "
+                       "key or a CLAUDE_CODE_OAUTH_TOKEN from `claude setup-token`.") if in_sandbox_only else ""
+    if in_sandbox_only and (fresh or creds.explicit):
+        _warn(refresh_warning)
         return None
     if not docker.ok(["image", "inspect", gw["image"]]):
+        if in_sandbox_only:
+            _warn(refresh_warning)
+            return None
         raise LauncherError(f"the credential gateway image {gw['image']} is missing: run the sandbox-host deploy")
     uid = invoking_uid()
     name = gateway_name(gw, uid)
-    stored = gateway_stored_kind(docker, gw, name)
-    if creds is None and stored is None:
+    stored = gateway_stored(docker, gw, name)
+    if (creds is None or in_sandbox_only) and stored is None:
+        if in_sandbox_only:
+            _warn(refresh_warning)
         return None
     changed = False
-    if creds is not None and (fresh or stored is None):
-        say(gateway_store(docker, gw, name, creds))
-        stored, changed = creds.kind, True
+    if in_sandbox_only:
+        say(f"gateway: using the {stored[0]} {name} holds; the {creds.kind} from {creds.source} "
+            "was not put in the sandbox (--fresh-creds does).")
+    elif creds is not None and (fresh or creds.explicit or stored is None):
+        # Explicit credentials win, as in the state volume: a rotated key is never ignored.
+        before = stored
+        changed = gateway_store(docker, gw, name, creds)
+        stored = gateway_stored(docker, gw, name)
+        if stored is None:
+            raise LauncherError(f"the credential gateway volume {name} holds no credential after storing it")
+        if not changed:
+            say(f"gateway: {name} holds the {creds.kind} from {creds.source} already.")
+        elif before is None:
+            say(f"gateway: the {creds.kind} from {creds.source} is now in {name} (it had none); "
+                "the sandbox gets a placeholder.")
+        else:
+            say(f"gateway: the {creds.kind} from {creds.source} replaced the {before[0]} in {name}; "
+                "the sandbox gets a placeholder.")
     elif creds is not None:
-        say(f"the gateway {name} keeps its {stored} credential (--fresh-creds replaces it)")
+        say(f"gateway: {name} keeps its {stored[0]}; the {creds.kind} from {creds.source} was not stored "
+            "over it (--fresh-creds replaces it).")
     else:
-        say(f"using the {stored} credential the gateway {name} holds")
+        say(f"gateway: using the {stored[0]} {name} holds.")
     return ensure_gateway(docker, gw, uid, stored, restart=changed)
 
 
 def placeholder_credentials(route: GatewayRoute) -> Credentials:
-    return Credentials(route.kind, PLACEHOLDERS[route.kind], f"the credential gateway {route.name} (placeholder)")
+    secret = f"{PLACEHOLDER_PREFIXES[route.kind]}{route.sandbox_key}".encode()
+    return Credentials(route.kind, secret, f"the credential gateway {route.name} (placeholder)")
 
 
 def with_gateway(args: list[str], route: GatewayRoute) -> list[str]:
@@ -977,7 +1011,8 @@ def gateway_status(docker: Docker, cfg: dict, sandbox: str, sandbox_running: boo
         info["gateway_running"] = running(docker, name)
         if info["gateway_running"]:
             info["gateway_url"] = f"http://{_configured_ip(docker, name, gw['internal_network'])}:{gw['port']}"
-            info["gateway_credential"] = gateway_stored_kind(docker, gw, name)
+            stored = gateway_stored(docker, gw, name)
+            info["gateway_credential"] = stored[0] if stored else None
     else:
         info["gateway"] = None
     return info

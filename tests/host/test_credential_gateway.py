@@ -6,6 +6,7 @@ converge makes it the gateway's api_host (its CA trusted by the gateway only) an
 proxy's only allowed name, so nothing the agent does leaves the test host. Then the launcher runs
 as a person would, the real key in its environment only, and the stand-in's log shows what
 arrived: through the gateway the real key, straight through the egress proxy the placeholder.
+The stand-in and its CA: tests/host/api_standin_lab.py (the laptop scenario uses them too).
 Under the scenario's runtime: runc in default, runsc in gvisor.
 """
 
@@ -13,29 +14,19 @@ from __future__ import annotations
 
 import json
 import shlex
-import subprocess
-import time
-from pathlib import Path
 
-import bypass_harness as b
+import api_standin_lab as lab_tools
 import pytest
+from api_standin_lab import ASK_GATEWAY, STANDIN_NAME, make_certificates, sh
 
 STANDIN = "sbx-gw-standin"
-STANDIN_NAME = "api-standin.sandbox.test"
 STANDIN_DIR = "/run/sbx-gw-standin"
 PROJECT = "/srv/sandbox-host-gateway-project"
 # Never a real key: shaped like one so every check (validation, headers) sees a realistic value.
 REAL_KEY = "sk-ant-api03-gatewaytest-REAL-7f3c9a1e5b-never-in-the-sandbox"
 REAL_OAUTH = "sk-ant-oat01-gatewaytest-REAL-oauth-2b8d4e-never-in-the-sandbox"
-PLACEHOLDER_KEY = "sk-ant-api03-sandbox-gateway-placeholder-not-a-key"
-STANDIN_SCRIPT = Path(__file__).with_name("api_standin.py")
-
-
-def sh(host, command: str, check: bool = True):
-    done = host.run(command)
-    if check:
-        assert done.rc == 0, f"{command}: exit {done.rc}: {(done.stderr or done.stdout).strip()[-2000:]}"
-    return done
+# What the sandbox holds instead: the user's sandbox key behind this prefix (the launcher's).
+PLACEHOLDER_PREFIX = "sk-ant-api03-sandbox-"
 
 
 def launcher(host, *argv: str, env: str = f"ANTHROPIC_API_KEY={REAL_KEY}", check: bool = True):
@@ -44,31 +35,8 @@ def launcher(host, *argv: str, env: str = f"ANTHROPIC_API_KEY={REAL_KEY}", check
                     + " ".join(shlex.quote(a) for a in argv), check=check)
 
 
-def make_certificates(folder: Path) -> dict[str, Path]:
-    """A test CA and the stand-in's certificate for STANDIN_NAME, made on the controller."""
-    paths = {name: folder / name for name in ("ca.pem", "ca.key", "server.pem", "server.key", "server.csr")}
-    run = lambda *args: subprocess.run(args, check=True, capture_output=True)  # noqa: E731
-    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=sandbox-host gateway test CA",
-        "-keyout", paths["ca.key"], "-out", paths["ca.pem"])
-    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={STANDIN_NAME}",
-        "-keyout", paths["server.key"], "-out", paths["server.csr"])
-    ext = folder / "ext.cnf"
-    ext.write_text(f"subjectAltName=DNS:{STANDIN_NAME}\n")
-    run("openssl", "x509", "-req", "-in", paths["server.csr"], "-CA", paths["ca.pem"], "-CAkey", paths["ca.key"],
-        "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", paths["server.pem"])
-    return paths
-
-
 def standin_requests(host) -> list[dict]:
-    return [r for r in b.server_logs(host, STANDIN) if "method" in r]
-
-
-def wait_for(what, check, tries=60, pause=0.5):
-    for _ in range(tries):
-        if result := check():
-            return result
-        time.sleep(pause)
-    raise AssertionError(f"gave up waiting: {what}")
+    return lab_tools.standin_requests(host, STANDIN)
 
 
 @pytest.fixture(scope="module")
@@ -94,28 +62,14 @@ def lab(host, settings, converge, tmp_path_factory):
         host.run(cleanup)
         code, _, err = converge(extra_group_vars=str(overlay))
         assert code == 0, f"converge with the stand-in as the API failed:\n{err[-4000:]}"
-        tools = b.tools_image_tag(settings.images.base_image)
-        if host.run(f"docker image inspect {tools}").rc != 0:
-            sh(host, f"printf '%s' {shlex.quote(b.tools_dockerfile(settings.images.base_image))}"
-                     f" | timeout 600 docker build -q -t {tools} -")
-        sh(host, f"mkdir -p {STANDIN_DIR} {PROJECT} && chown 1000:1000 {PROJECT}")
-        for name, source in (("api_standin.py", STANDIN_SCRIPT), ("server.pem", certs["server.pem"]),
-                             ("server.key", certs["server.key"])):
-            sh(host, f"printf '%s' {shlex.quote(source.read_text())} > {STANDIN_DIR}/{name}")
-        sh(host, f"docker run -d --name {STANDIN} --network {network.egress_network} --network-alias {STANDIN_NAME}"
-                 f" -v {STANDIN_DIR}:/standin:ro {tools} python3 /standin/api_standin.py"
-                 " /standin/server.pem /standin/server.key")
-        wait_for("stand-in ready", lambda: any("ready" in e for e in b.server_logs(host, STANDIN)))
+        sh(host, f"mkdir -p {PROJECT} && chown 1000:1000 {PROJECT}")
+        lab_tools.start_standin(host, STANDIN, network.egress_network, settings.images.base_image, STANDIN_DIR,
+                                certs["server.pem"].read_text(), certs["server.key"].read_text())
         yield {"gateway": gateway, "ca": certs["ca.pem"]}
     finally:
         host.run(cleanup)
         code, _, err = converge()
         assert code == 0, f"converge back to the scenario's settings failed:\n{err[-4000:]}"
-
-
-# A Messages API request from inside the sandbox, with whatever credential the sandbox holds.
-ASK_GATEWAY = ('curl -sS --max-time 20 -X POST "$ANTHROPIC_BASE_URL/v1/messages" -H "x-api-key: $(agent-api-key)"'
-               ' -H "content-type: application/json" -d \'{"model":"m","max_tokens":5,"messages":[]}\'')
 
 
 def test_request_through_the_gateway_arrives_with_the_real_key(host, lab):
@@ -144,18 +98,11 @@ def test_sandbox_holds_only_the_placeholder(host, settings, lab):
         name = settings.launcher.container_name
         status = json.loads(launcher(host, "status", "--json").stdout)
         assert status["credential_mode"] == "gateway" and status["gateway_credential"] == "api-key", status
-        # The pattern comes on stdin into a bash variable and reaches grep through a pipe: it is in
-        # no file and no command line inside the sandbox, so the search cannot find itself.
-        search = (
-            'read -r pattern; hits() { grep -rlsF -f <(printf "%s\\n" "$pattern") "$@"; }; '
-            "hits --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev / ; "
-            "for p in /proc/[0-9]*; do hits $p/environ $p/cmdline; done; true"
-        )
-        scan = lambda secret: sh(host, f"printf '%s\\n' {shlex.quote(secret)} | timeout 600 "  # noqa: E731
-                                       f"docker exec -i {name} bash -c {shlex.quote(search)}").stdout.split()
-        assert scan(REAL_KEY) == []
+        assert lab_tools.sandbox_paths_holding(host, name, REAL_KEY) == []
         # The same search finds the placeholder where the agent keeps it: the search works.
-        assert any(path.endswith("/.api-key") for path in scan(PLACEHOLDER_KEY))
+        placeholder = sh(host, f"docker exec {name} agent-api-key").stdout.strip()
+        assert placeholder.startswith(PLACEHOLDER_PREFIX) and len(placeholder) > len(PLACEHOLDER_PREFIX) + 32
+        assert any(path.endswith("/.api-key") for path in lab_tools.sandbox_paths_holding(host, name, placeholder))
         env = sh(host, f"docker exec {name} sh -c 'cat /proc/[0-9]*/environ | tr \"\\0\" \"\\n\"'").stdout
         assert "ANTHROPIC_BASE_URL=http://" in env and REAL_KEY not in env
         for container in (name, lab["gateway"]):
@@ -172,7 +119,7 @@ def test_request_past_the_gateway_carries_only_the_placeholder(host, lab):
     done = launcher(host, "run", PROJECT, "--", "bash", "-c", direct)
     assert "standin-reply-ok" in done.stdout, done.stdout + done.stderr
     last = standin_requests(host)[-1]
-    assert last["x-api-key"] == PLACEHOLDER_KEY, last
+    assert last["x-api-key"].startswith(PLACEHOLDER_PREFIX) and last["x-api-key"] != REAL_KEY, last
     assert all(REAL_KEY not in json.dumps(r) for r in standin_requests(host) if r["peer"] == last["peer"])
 
 
@@ -188,8 +135,11 @@ def test_claude_prints_the_stand_in_reply_through_the_gateway(host, lab):
 
 
 def test_oauth_token_gets_bearer_and_the_oauth_beta(host, lab):
-    ask = ('curl -sS --max-time 20 -X POST "$ANTHROPIC_BASE_URL/v1/messages" -H "authorization: Bearer nothing"'
-           ' -H "anthropic-beta: tools-2024" -H "x-api-key: smuggled" -d "{}"')
+    # The sandbox's placeholder token (its user's sandbox key) as the CLI sends it; the x-api-key
+    # the agent adds must not reach the API.
+    ask = ('curl -sS --max-time 20 -X POST "$ANTHROPIC_BASE_URL/v1/messages" -H "anthropic-beta: tools-2024"'
+           ' -H "authorization: Bearer $(jq -r .claudeAiOauth.accessToken ~/.claude/.credentials.json)"'
+           ' -H "x-api-key: smuggled" -d "{}"')
     done = launcher(host, "run", "--fresh-creds", PROJECT, "--", "bash", "-c", ask,
                     env=f"CLAUDE_CODE_OAUTH_TOKEN={REAL_OAUTH}")
     assert "standin-reply-ok" in done.stdout, done.stdout + done.stderr

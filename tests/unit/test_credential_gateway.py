@@ -12,6 +12,7 @@ from sandbox_host.roles.credential_gateway.settings import CredentialGatewaySett
 from sandbox_host.roles.launcher import agent_sandbox as sandbox
 
 SECRET = b"sk-ant-api03-UNIT-GATEWAY-SECRET"
+SANDBOX_KEY = "0123456789abcdef0123456789abcdef0123456789abcdef"
 
 
 def test_nginx_conf_forwards_to_the_api_host_only_with_verification():
@@ -21,6 +22,10 @@ def test_nginx_conf_forwards_to_the_api_host_only_with_verification():
     assert "proxy_ssl_verify on;" in conf and "proxy_ssl_name api.example.com;" in conf
     assert "proxy_set_header Host api.example.com:8443;" in conf
     assert "include /etc/nginx/credential/*.conf;" in conf
+    # Forwarded only for the user's own sandboxes: the presented placeholder must carry the
+    # sandbox key the credential volume holds (unset: "-", which no request can present).
+    assert 'set $gw_sandbox_key "-";' in conf and "if ($gw_presented != $gw_sandbox_key)" in conf
+    assert conf.index('set $gw_sandbox_key "-";') < conf.index("include /etc/nginx/credential/*.conf;")
 
 
 @pytest.mark.parametrize("bad", ['api.example.com";', "api example.com", "api.example.com; include /x", "$host"])
@@ -41,11 +46,24 @@ def test_upstream_ca_must_be_pem(tmp_path):
         nginx.upstream_ca_bundle([str(tmp_path / "not.pem")])
 
 
-def gateway_docker(stored: str | None = None):
+def gateway_docker(stored: str | None = None, same: bool = False):
+    """A docker whose user-1000 gateway volume holds ``stored`` (a kind) until an install;
+    ``same``: an install of that kind is the credential it holds already."""
+    volume = {"kind": stored}
+
+    def install(args):
+        outcome = "unchanged" if volume["kind"] == args[-1] and same else "stored"
+        volume["kind"] = args[-1]
+        return (0, f"{outcome} {args[-1]}", "")
+
+    def status(args):
+        return (0, f"{volume['kind']} {SANDBOX_KEY}", "") if volume["kind"] else (3, "", "")
+
     return FakeDocker({
-        "volume inspect": (0 if stored else 1, "", ""),
+        "volume inspect": lambda args: (0 if volume["kind"] else 1, "", ""),
         "inspect --format {{.State.Running}}": (0, "true", ""),
-        "exec agent-sandbox-gateway-1000 gateway-credential status": (0 if stored else 3, stored or "", ""),
+        "exec agent-sandbox-gateway-1000 gateway-credential status": status,
+        "run --rm --interactive --network none": install,
         "inspect --format {{json .NetworkSettings.Networks}}": (1, "", ""),
         "network inspect": (0, '{"a": {"IPv4Address": "172.30.0.224/24"}, "b": {"IPv4Address": "172.30.0.2/24"}}', ""),
         "image inspect --format {{.Id}}": (0, "sha256:abc", ""),
@@ -63,20 +81,40 @@ def test_api_key_goes_to_the_gateway_on_stdin_and_the_sandbox_gets_a_placeholder
     sandbox.start_sandbox(docker, cfg(runtime=None), "sbx", tmp_path, creds, fresh=False, say=lambda m: None,
                           gateway=route)
     installed = [(args, data) for args, data in docker.calls if "agent-credentials" in args]
+    # The placeholder carries the user's sandbox key: their gateway forwards only requests with it.
     assert installed == [(["exec", "--interactive", "sbx", "agent-credentials", "install", "api-key", "--force"],
-                          sandbox.PLACEHOLDERS["api-key"])]
+                          f"sk-ant-api03-sandbox-{SANDBOX_KEY}".encode())]
     run = next(args for args, _ in docker.calls if args[:2] == ["run", "--detach"])
     assert "ANTHROPIC_BASE_URL=http://172.30.0.225:8080" in run
     assert "NO_PROXY=localhost,127.0.0.1,172.30.0.225" in run and run[-1] == cfg()["image"]
     assert SECRET.decode() not in docker.argv_text()
 
 
-def test_credentials_json_stays_in_the_sandbox_with_a_warning(capsys):
-    docker = gateway_docker()
-    creds = sandbox.Credentials("credentials-json", b"{}", "~/.claude/.credentials.json")
-    assert sandbox.choose_gateway(docker, cfg(), creds, fresh=False) is None
+def test_credentials_json_stays_in_the_sandbox_with_a_warning(capsys, monkeypatch):
+    monkeypatch.setattr(sandbox, "invoking_uid", lambda: 1000)
+    explicit = sandbox.Credentials("credentials-json", b"{}", "--credentials-file", explicit=True)
+    docker = gateway_docker(stored="api-key")
+    assert sandbox.choose_gateway(docker, cfg(), explicit, fresh=False) is None
     assert "refresh token" in capsys.readouterr().err
     assert docker.calls == []
+    implicit = sandbox.Credentials("credentials-json", b"{}", "~/.claude/.credentials.json")
+    docker = gateway_docker()
+    assert sandbox.choose_gateway(docker, cfg(), implicit, fresh=False) is None
+    assert "refresh token" in capsys.readouterr().err
+    docker = gateway_docker(stored="api-key")
+    assert sandbox.choose_gateway(docker, cfg(), implicit, fresh=True) is None
+
+
+def test_implicit_credentials_json_does_not_displace_the_gateways_credential(monkeypatch):
+    # Otherwise the sandbox would keep the gateway's placeholder (kept: the file is implicit)
+    # without the gateway's address: a sandbox with no working credential.
+    monkeypatch.setattr(sandbox, "invoking_uid", lambda: 1000)
+    said = []
+    implicit = sandbox.Credentials("credentials-json", b"{}", "~/.claude/.credentials.json")
+    route = sandbox.choose_gateway(gateway_docker(stored="oauth-token"), cfg(), implicit, fresh=False, say=said.append)
+    assert route.kind == "oauth-token" and route.sandbox_key == SANDBOX_KEY
+    assert said == ["gateway: using the oauth-token agent-sandbox-gateway-1000 holds; the credentials-json from "
+                    "~/.claude/.credentials.json was not put in the sandbox (--fresh-creds does)."]
 
 
 def test_stored_credential_is_kept_unless_fresh(monkeypatch):
@@ -88,6 +126,30 @@ def test_stored_credential_is_kept_unless_fresh(monkeypatch):
     docker = gateway_docker(stored="api-key")
     route = sandbox.choose_gateway(docker, cfg(), creds, fresh=True, say=lambda m: None)
     assert route.kind == "oauth-token" and any(args[-2:] == ["install", "oauth-token"] for args, _ in docker.calls)
+
+
+@pytest.mark.parametrize("answer", ["api-key", "api-key not-hex", "cookie " + SANDBOX_KEY, "api-key abc"])
+def test_gateway_status_without_a_kind_and_a_sandbox_key_is_no_credential(answer):
+    docker = FakeDocker({"inspect --format {{.State.Running}}": (0, "true", ""),
+                         "exec gw gateway-credential status": (0, answer, "")})
+    assert sandbox.gateway_stored(docker, {}, "gw") is None
+    docker.rules["exec gw gateway-credential status"] = (0, f"api-key {SANDBOX_KEY}\n", "")
+    assert sandbox.gateway_stored(docker, {}, "gw") == ("api-key", SANDBOX_KEY)
+
+
+def test_an_explicit_credential_replaces_the_gateways_and_restarts_it_only_when_it_changed(monkeypatch):
+    monkeypatch.setattr(sandbox, "invoking_uid", lambda: 1000)
+    restarted = []
+    monkeypatch.setattr(sandbox, "ensure_gateway", lambda docker, gw, uid, stored, restart: restarted.append(restart))
+    rotated = sandbox.Credentials("api-key", SECRET, "$ANTHROPIC_API_KEY", explicit=True)
+    for same, restart, sentence in ((False, True, "replaced the api-key in agent-sandbox-gateway-1000"),
+                                    (True, False, "holds the api-key from $ANTHROPIC_API_KEY already")):
+        said = []
+        docker = gateway_docker(stored="api-key", same=same)
+        sandbox.choose_gateway(docker, cfg(), rotated, fresh=False, say=said.append)
+        assert [args[-2:] for args, _ in docker.calls if "install" in args] == [["install", "api-key"]]
+        assert restarted.pop() == restart
+        assert sentence in said[0]
 
 
 def test_no_gateway_in_the_config_means_in_sandbox():
