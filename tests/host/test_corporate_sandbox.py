@@ -193,7 +193,7 @@ def test_agent_node_fails_without_the_corporate_ca(host, agent):
 
 def test_agent_curl_trusts_the_corporate_ca(host, agent):
     url = f"https://{LAB['tls_server_name']}{LAB['tls_server_page']}"
-    done = in_sandbox(host, f"curl -sS -m 30 -w '\n%{{http_code}}' {url}; "
+    done = in_sandbox(host, f"curl -sS -m 30 -w '\n%{{http_code}}\n' {url}; "
                             f"curl -sS -v -m 30 -o /dev/null {url} 2>&1 | grep -m1 'issuer:'")
     assert done.rc == 0, (done.stdout, done.stderr)
     lines = [line for line in done.stdout.splitlines() if line.strip()]
