@@ -43,7 +43,8 @@ def expected_tag(image_settings: ImagesSettings, image: str, dockerfile: str, fi
 def egress_proxy_tag(sections) -> str:
     proxy, network = sections.egress_proxy, sections.sandbox_network
     files = squid.build_context(proxy, port=network.proxy_port, client_subnet=network.internal_subnet)
-    dockerfile = images.render_dockerfile(squid.TEMPLATES / "Dockerfile.j2", sections.images, port=network.proxy_port)
+    dockerfile = images.render_dockerfile(squid.TEMPLATES / "Dockerfile.j2", sections.images,
+                                          **squid.dockerfile_variables(proxy, network.proxy_port))
     return expected_tag(sections.images, proxy.image, dockerfile, files)
 
 

@@ -52,11 +52,8 @@ def _upstream(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme != "http":
         raise ValueError("must be an http:// URL (Squid talks plain HTTP/CONNECT to a parent proxy)")
-    if parts.username or parts.password:
-        raise ValueError(
-            "must not carry credentials: squid.conf is baked into the proxy image, where anyone who "
-            "can read the image would find them; use an upstream that admits the host by address"
-        )
+    if parts.password is not None and not parts.username:
+        raise ValueError("must name a user with its password (http://user:password@host:port)")
     host = parts.hostname or ""
     try:
         ipaddress.ip_address(host)
@@ -141,7 +138,17 @@ class EgressProxySettings(Section):
             "A corporate proxy every allowed request goes through (Squid cache_peer parent, "
             "never_direct): the only way out where the host may not connect directly. Denied and "
             "unlisted names are refused here first and never reach it; the JSON log still records "
-            "every decision. http://host:port, no credentials (they would end up in the image)."
+            "every decision. http://host:port, or http://user:password@host:port for a proxy that "
+            "asks for Basic credentials (URL-encode @ : % and the like): they go into "
+            "upstream_peer_file only, never into the image, an environment or the deploy's output."
+        ),
+    )
+    upstream_peer_file: str = Field(
+        default="/etc/sandbox-host/egress-proxy/upstream-peer.conf", pattern=r"^/[A-Za-z0-9._/-]+/[A-Za-z0-9._-]+$",
+        description=(
+            "Host file holding Squid's cache_peer line for upstream_proxy (with its credentials), "
+            "mounted read-only into the proxy container; its folder is root's alone (0700). "
+            "Removed when upstream_proxy is unset."
         ),
     )
     memory: str = Field(

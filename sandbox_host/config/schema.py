@@ -83,6 +83,17 @@ class HostConfig(Section):
                 (("sandbox_network", "gateway_ip_range"),
                  f"{gateways} must lie inside sandbox_network.internal_subnet {subnet} and not hold proxy_ip {ip}")
             )
+        if (self.credential_gateway.enabled and self.agent.enabled and self.egress_proxy.enabled
+                and self.egress_proxy.upstream_proxy):
+            # nginx cannot tunnel through a proxy: the gateway would try api_host directly, which a
+            # host that must use an upstream proxy cannot reach (its requests would hang, then 502).
+            problems.append(
+                (("egress_proxy", "upstream_proxy"),
+                 "is set while credential_gateway.enabled is true: the gateway connects to "
+                 f"{self.credential_gateway.api_host} directly from the egress network, not through the "
+                 "upstream proxy, so it cannot work on a host whose only way out is that proxy; set "
+                 "credential_gateway.enabled: false (credentials then go into the sandbox's state volume)")
+            )
         if self.docker_daemon.ipv6 and self.host_network.disable_ipv6:
             problems.append(
                 (("docker_daemon", "ipv6"), "is true but host_network.disable_ipv6 turns IPv6 off host-wide")

@@ -35,6 +35,7 @@ OPERATION_KEYS: list[tuple[str, str]] = [
     (r"^Sandbox networks \| Boot-time guard script", "sandbox_network.guard_script"),
     (r"^Sandbox networks \|", "sandbox_network.guard_host_input"),
     (r"^Egress proxy \| Image", "egress_proxy.image"),
+    (r"^Egress proxy \| (No upstream peer|Folder of|Upstream peer)", "egress_proxy.upstream_peer_file"),
     (r"^Egress proxy \| Container", "egress_proxy.container_name"),
     (r"^Agent image \|", "agent.image_name"),
     (r"^Launcher \| agent-sandbox installed", "launcher.install_path"),

@@ -114,8 +114,8 @@ def squid_image(internal_subnet: str) -> str:
     proxy = EgressProxySettings(allowed_domains=["allowed.agtest"], allowed_http_ports=[8080],
                                 deny_private_destinations=False)
     files = squid.build_context(proxy, port=3128, client_subnet=internal_subnet)
-    dockerfile = images.render_dockerfile(squid.TEMPLATES / "Dockerfile.j2", image_settings(), port=3128,
-                                          listen_ipv6=proxy.listen_ipv6)
+    dockerfile = images.render_dockerfile(squid.TEMPLATES / "Dockerfile.j2", image_settings(),
+                                          **squid.dockerfile_variables(proxy, 3128))
     files = {"Dockerfile": dockerfile.encode(), **{k: v.encode() for k, v in files.items()},
              **image_ops.extra_ca_context(image_settings().extra_ca_certificates)}
     tar = context.context_tar(files)

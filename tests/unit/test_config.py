@@ -41,6 +41,9 @@ BAD = [
     ("proxy ip outside subnet", "sandbox_network: {proxy_ip: 10.9.9.9}", "sandbox_network.proxy_ip", "not a usable address"),
     ("ipv6 contradiction", "docker_daemon: {ipv6: true}", "docker_daemon.ipv6", "IPv6 off"),
     ("log size unit", "docker_daemon: {log_max_size: 10MB}", "docker_daemon.log_max_size", "pattern"),
+    # The gateway leaves directly (nginx cannot tunnel through a proxy): useless behind a mandatory one.
+    ("gateway behind an upstream", "egress_proxy: {upstream_proxy: 'http://proxy.corp.example:3128'}",
+     "egress_proxy.upstream_proxy", "set credential_gateway.enabled: false"),
 ]
 
 
@@ -116,3 +119,12 @@ def test_a_refused_proxy_url_is_shown_without_its_credentials(tmp_path):
     assert "docker_proxy.http_proxy" in str(caught.value)
     assert "s3cret" not in str(caught.value) and "alice" not in str(caught.value)
     assert "ftp://***@proxy:3128" in str(caught.value)
+
+
+def test_upstream_without_the_gateway_is_valid(tmp_path):
+    write(tmp_path, "all.yml", """\
+        egress_proxy: {upstream_proxy: 'http://u%40corp:pa$$w0rd@proxy.corp.example:3128'}
+        credential_gateway: {enabled: false}
+        """)
+    loaded = config.load((), tmp_path)
+    assert loaded.egress_proxy.upstream_proxy == "http://u%40corp:pa$$w0rd@proxy.corp.example:3128"

@@ -46,6 +46,15 @@ def test_keys_name_the_right_setting():
     assert keys.key_of("Something else | x") is None
 
 
+@pytest.mark.parametrize("name", [
+    "Egress proxy | No upstream peer: /etc/sandbox-host/egress-proxy/upstream-peer.conf absent",
+    "Egress proxy | Folder of /etc/sandbox-host/egress-proxy/upstream-peer.conf (root only)",
+    "Egress proxy | Upstream peer in /etc/sandbox-host/egress-proxy/upstream-peer.conf (root only)",
+])
+def test_upstream_peer_operations_name_their_setting(name):
+    assert keys.key_of(name) == "egress_proxy.upstream_peer_file"
+
+
 def test_daemon_json_differences_name_only_the_changed_key():
     managed = {"mtu": 1400, "icc": False, "log-opts": {"max-size": "10m"}}
     current = json.dumps({"mtu": 1500, "icc": False, "log-opts": {"max-size": "10m", "other": "x"}, "debug": True})
