@@ -1,12 +1,13 @@
 """The proxy dockerd uses for pulls and builds (not the sandbox's egress proxy)."""
 
-from io import StringIO
+import posixpath
 
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.facts.files import FileContents
 from pyinfra.operations import files
 
+from sandbox_host.roles.common.secret_file import secret_file
 from sandbox_host.roles.docker_proxy.settings import DockerProxySettings
 
 # Hosts without systemd: Debian's /etc/init.d/docker sources this file.
@@ -71,8 +72,8 @@ def docker_proxy(settings: DockerProxySettings, init: str):
 
     systemd hosts: a drop-in (daemon-reload happens in the restart step); other hosts: a
     managed block in /etc/default/docker. Returns the operation whose change needs a restart.
-    Proxy URLs can carry credentials: the content is uploaded (never part of a command line,
-    so pyinfra never prints it).
+    Proxy URLs can carry credentials: the content is uploaded (never part of a command line)
+    and never shown, not even by ``--diff`` (common/secret_file.py).
     """
     env = environment(settings)
     if init != "systemd":
@@ -80,21 +81,18 @@ def docker_proxy(settings: DockerProxySettings, init: str):
         if text is None:
             return files.file(name=f"No proxy for dockerd in {SYSVINIT_DEFAULTS}", path=SYSVINIT_DEFAULTS,
                               present=False)
-        return files.put(
+        return secret_file(
             name=f"{'Set' if env else 'Remove'} dockerd's proxy in {SYSVINIT_DEFAULTS}",
-            src=StringIO(text),
+            content=text,
             dest=SYSVINIT_DEFAULTS,
-            user="root",
-            group="root",
             mode="644",
         )
     if not env:
         return files.file(name="Remove dockerd's proxy drop-in", path=settings.dropin_path, present=False)
-    return files.put(
+    files.directory(name="Folder of dockerd's drop-ins", path=posixpath.dirname(settings.dropin_path))
+    return secret_file(
         name="Write dockerd's proxy drop-in",
-        src=StringIO(render_dropin(env)),
+        content=render_dropin(env),
         dest=settings.dropin_path,
-        user="root",
-        group="root",
         mode="644",
     )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import posixpath
-from io import StringIO
 
 from pyinfra.api import deploy
 from pyinfra.operations import files as file_ops
 from pyinfra.operations import server
 
+from sandbox_host.roles.common.secret_file import secret_file
 from sandbox_host.roles.egress_proxy import operations, squid
 from sandbox_host.roles.egress_proxy.settings import EgressProxySettings
 from sandbox_host.roles.images import deploy as images
@@ -80,5 +80,4 @@ def upstream_peer_file(settings: EgressProxySettings):
                        user="root", group="root", mode="700")
     # 0444 inside a 0700 folder: no host user but root reaches it; Squid (uid 13 in the image)
     # reads it through the bind mount, which does not cross the folder.
-    return file_ops.put(name=f"Upstream peer in {path} (root only)", src=StringIO(text), dest=path,
-                        user="root", group="root", mode="444")
+    return secret_file(name=f"Upstream peer in {path} (root only)", content=text, dest=path, mode="444")

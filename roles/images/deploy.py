@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 
 import ipaddress
 import shlex
-from io import StringIO
 from urllib.parse import urlsplit
 
 import jinja2
@@ -14,6 +14,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files as file_ops
 
+from sandbox_host.roles.common.secret_file import secret_file
 from sandbox_host.roles.images import operations
 from sandbox_host.roles.images.facts import ResolvedV4
 from sandbox_host.roles.images.settings import ImagesSettings
@@ -78,14 +79,12 @@ def build_proxy(settings: ImagesSettings, http_proxy: str | None, https_proxy: s
     if not values:
         return file_ops.file(name=f"No build proxy: {settings.build_proxy_env} absent",
                              path=settings.build_proxy_env, present=False)
-    return file_ops.put(
+    file_ops.directory(name=f"Folder of {settings.build_proxy_env}", path=posixpath.dirname(settings.build_proxy_env))
+    return secret_file(
         name=f"Build proxy variables in {settings.build_proxy_env} (root only)",
-        src=StringIO(render_proxy_env(values)),
+        content=render_proxy_env(values),
         dest=settings.build_proxy_env,
-        user="root",
-        group="root",
         mode="600",
-        create_remote_dir=True,
     )
 
 
