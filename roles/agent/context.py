@@ -91,12 +91,19 @@ def offline_files(agent: AgentSettings) -> dict[str, str]:
 
 
 def check_offline_tarballs(agent: AgentSettings, digest) -> None:
-    """Refuse tarballs that do not match their integrity before any host is touched (the build
-    checks again inside, against what arrived). ``digest(path)`` is the file's sha512 hex."""
+    """Refuse missing tarballs and those that do not match their integrity before any host is
+    touched (the build checks again inside, against what arrived). ``digest(path)`` is the file's
+    sha512 hex. Not in the settings' validation: relative paths mean the folder the deploy runs
+    in, which tools that only read the settings (host tests, diagnose) do not share."""
     if agent.offline is None:
         return
     for key, _name in OFFLINE_TARBALLS:
         tarball = getattr(agent.offline, key)
+        if not Path(tarball.path).expanduser().is_file():
+            raise OperationError(
+                f"agent.offline.{key}.path: {tarball.path} is not a file on the machine running the deploy "
+                f"(relative paths: to the folder it runs in, {Path.cwd()})"
+            )
         found = digest(tarball.path)
         if found != sha512_hex(tarball.integrity):
             raise OperationError(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
@@ -52,16 +51,13 @@ def _tarball_integrity(value: str) -> str:
         ) from None
 
 
-def _local_file(value: str) -> str:
-    # Read by the deploy on the machine running it (relative: to the directory it runs in).
-    if not Path(value).expanduser().is_file():
-        raise ValueError(f"{value} is not a file on the machine running the deploy")
-    return value
-
-
 class Tarball(Section):
-    path: Annotated[str, AfterValidator(_local_file)] = Field(
-        description="The tarball (`npm pack` output) on the machine running the deploy; relative to its working directory.",
+    path: str = Field(
+        min_length=1,
+        description=(
+            "The tarball (`npm pack` output) on the machine running the deploy, relative to the folder "
+            "it runs in; the deploy refuses a missing file before it touches a host (exit 2)."
+        ),
     )
     integrity: Annotated[str, AfterValidator(_tarball_integrity)] = Field(
         description="Its sha512: sha512-<base64> (`npm pack --json`, dist.integrity) or 128 hex digits.",

@@ -193,9 +193,6 @@ def offline_section(tmp_path, **integrity_overrides):
 
 def test_offline_values_are_refused_with_key_and_reason(tmp_path):
     section = offline_section(tmp_path)
-    missing = {**section, "npm": {"path": str(tmp_path / "gone.tgz"), "integrity": section["npm"]["integrity"]}}
-    message = error_for(tmp_path, f"agent: {{offline: {missing}}}")
-    assert "dev.yml: agent.offline.npm.path" in message and "gone.tgz is not a file on the machine running" in message
     bad_hash = {**section, "node": {**section["node"], "integrity": "sha256-abc"}}
     message = error_for(tmp_path, f"agent: {{offline: {bad_hash}}}")
     assert "dev.yml: agent.offline.node.integrity" in message and "must be a sha512" in message
@@ -259,6 +256,18 @@ def test_a_tarball_that_does_not_match_its_integrity_is_refused_before_the_host(
         f"{pinned}...: a different or damaged tarball"
     )
     context.check_offline_tarballs(AgentSettings(offline=offline_section(tmp_path)), image_ops.file_sha512)
+
+
+def test_a_missing_tarball_is_refused_before_the_host(tmp_path, monkeypatch):
+    section = offline_section(tmp_path)
+    section["npm"]["path"] = "tarballs/gone.tgz"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(OperationError) as caught:
+        context.check_offline_tarballs(AgentSettings(offline=section), image_ops.file_sha512)
+    assert str(caught.value) == (
+        "agent.offline.npm.path: tarballs/gone.tgz is not a file on the machine running the deploy "
+        f"(relative paths: to the folder it runs in, {tmp_path})"
+    )
 
 
 def test_trixie_scenario_pins_the_tarballs_of_the_default_versions():
