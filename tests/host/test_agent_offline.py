@@ -61,3 +61,40 @@ def test_a_tampered_tarball_fails_the_build(host, settings):
     assert "agent.offline.node: node.tgz does not match its integrity" in output
     assert "npm install" not in output.split("does not match its integrity")[1]
     assert host.run("docker image inspect sandbox-host-tamper-test").rc != 0
+
+
+BLOCK_TAG = "sandbox-host-airgap-test"
+
+
+def _block_rules(uplink):
+    # Nothing new leaves by the uplink, from the host (OUTPUT) or from its containers (DOCKER-USER,
+    # which Docker's FORWARD jumps to first); answers on connections already open (this SSH) pass.
+    match = f"-o {uplink} -m conntrack ! --ctstate ESTABLISHED,RELATED -m comment --comment {BLOCK_TAG} -j REJECT"
+    return [f"OUTPUT {match}", f"DOCKER-USER {match}"]
+
+
+@pytest.mark.airgap
+def test_the_agent_image_builds_on_a_host_that_reaches_nothing(host, settings, converge):
+    # The whole test host cut off (no registry, no mirror, no DNS), the agent image gone: the deploy
+    # converges and builds it again from the tarballs. BuildKit may reuse the layers of the first
+    # build from its cache; that build already ran with --network none.
+    uplink = host.check_output("ip -4 route show default | awk '{print $5; exit}'")
+    rules = _block_rules(uplink)
+    for rule in rules:
+        host.check_output(f"iptables -I {rule}")
+    try:
+        # -k: only whether the registry answers at all (this machine re-signs TLS with its own CA).
+        assert host.run("curl -sSk -m 5 -o /dev/null https://registry.npmjs.org/").rc != 0
+        assert host.run(f"docker run --rm --network bridge {settings.images.base_image} "
+                        "curl -sSk -m 5 -o /dev/null https://registry.npmjs.org/").rc != 0
+        host.check_output(f"docker images --format '{{{{.Repository}}}}:{{{{.Tag}}}}' {settings.agent.image_name}"
+                          " | xargs -r docker rmi -f >/dev/null")
+        code, changed, err = converge()
+        assert code == 0, err[-3000:]
+        assert any("from local tarballs) built" in name for name in changed), changed
+        out = host.check_output(
+            f"docker run --rm --network none --entrypoint claude {settings.agent.image_name}:latest --version")
+        assert out.strip() == f"{settings.agent.claude_code_version} (Claude Code)"
+    finally:
+        for rule in rules:
+            host.run(f"iptables -D {rule}")

@@ -237,6 +237,9 @@ def test_offline_dockerfile_checks_then_installs_with_no_registry(tmp_path):
     }
     assert [path for path in context.full_context(agent, IMAGES, 1000, 1000) if path.startswith("tarballs/")] == [
         "tarballs/README"]
+    # ... so agent-sandbox update, which builds that context, fails saying why.
+    assert "no tarballs in this build context: an agent.offline image is built by the sandbox-host deploy" in text
+    assert text.index("no tarballs in this build context") < text.index("sha512sum --check")
 
 
 def test_online_dockerfile_has_no_offline_stage():
