@@ -265,6 +265,7 @@ def build(
         )
     context = _as_bytes(files)
     local = {posixpath.normpath(path): source for path, source in (local_files or {}).items()}
+    # The same path rules as in-memory files (relative, inside the context), and no path twice.
     clash = _as_bytes(dict.fromkeys(local, b"")).keys() & context.keys()
     if clash:
         raise OperationError(f"build context paths given twice: {', '.join(sorted(clash))}")
