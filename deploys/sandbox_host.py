@@ -10,13 +10,16 @@ dockerd that does not answer is started only after its configuration is written:
 repairs a daemon.json that stops it instead of failing on it.
 """
 
+import sys
+
 import pyinfra
 from pyinfra import host
+from pyinfra.api import OperationError
 from pyinfra.operations import python
 from pyinfra.operations.util import any_changed
 
 from sandbox_host import config
-from sandbox_host.roles.agent.deploy import agent_image
+from sandbox_host.roles.agent.deploy import agent_image, check_offline_tarballs
 from sandbox_host.roles.common.facts import DockerResponds, InitSystem
 from sandbox_host.roles.conformance.deploy import conformance
 from sandbox_host.roles.credential_gateway.deploy import credential_gateway
@@ -40,6 +43,14 @@ def deploy_sandbox_host():
     # Every group_vars file is validated before any operation is planned, so a bad value in any
     # group stops the run before a host is touched (exit 2, file, key and reason, no traceback).
     settings = config.load_or_exit(host.groups)
+    if settings.agent.enabled:
+        # agent.offline's tarballs against their integrity (a full read of each): a different or
+        # damaged file stops the run here as a bad setting does (exit 2), before a host is touched.
+        try:
+            check_offline_tarballs(settings.agent)
+        except OperationError as exc:
+            print(f"sandbox-host: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
     init = host.get_fact(InitSystem)
     docker_running = host.get_fact(DockerResponds)
 

