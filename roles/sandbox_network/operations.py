@@ -62,28 +62,26 @@ def overlaps(name: str, bridge: str, subnet: str, networks: list[dict], routes: 
     return found
 
 
-def attached_containers(network: str, found: dict, containers: list[dict]) -> dict[str, dict | None]:
-    """Containers on ``network`` by name, with their ``docker container inspect`` entry (None when
-    it is gone): running ones (the network's endpoints) and stopped ones (their own settings),
-    which the network inspect leaves out but which could not start without it."""
-    by_name = {(c.get("Name") or "").lstrip("/"): c for c in containers}
-    attached = {c.get("Name", cid): None for cid, c in (found.get("Containers") or {}).items()}
-    attached = {name: by_name.get(name) for name in attached}
+def attached_containers(network: str, containers: list[dict]) -> dict[str, dict]:
+    """Containers on ``network`` by name, with their ``docker container inspect`` entry: running
+    ones and stopped ones (their own settings name the network; the network inspect lists only
+    running endpoints, and a stopped container could not start without it). Read from the
+    containers, not the network's endpoints: a throwaway probe listed there may be gone (--rm) by
+    the time the containers are read."""
+    attached = {}
     for container in containers:
         if network in ((container.get("NetworkSettings") or {}).get("Networks") or {}):
             attached[container.get("Name", "").lstrip("/") or container.get("Id", "")[:12]] = container
     return dict(sorted(attached.items()))
 
 
-def replaceable(container: dict | None) -> bool:
+def replaceable(container: dict) -> bool:
     """Whether a container on the network may be removed so the network can be recreated: one
     its creator recreates from its spec when it is missing (the egress proxy, by the deploy right
     after the networks; a credential gateway, by agent-sandbox at the next start), a throwaway
     probe, or a stopped agent sandbox (agent-sandbox start replaces a stopped leftover anyway). A
     running sandbox holds someone's session, and containers the project did not make are not its
     to remove."""
-    if container is None:
-        return False
     labels = (container.get("Config") or {}).get("Labels") or {}
     if SPEC_LABEL in labels or any(label in labels for label in PROBE_LABELS):
         return True
@@ -131,7 +129,7 @@ def network(
                                "leads to (or the host cannot reach them); choose another subnet in sandbox_network "
                                "settings", host.print_prefix, subnet, network, ", ".join(clashes))
             return
-        attached = attached_containers(network, found[0], host.get_fact(DockerContainers) or [])
+        attached = attached_containers(network, host.get_fact(DockerContainers) or [])
         kept = [name for name, container in attached.items() if not replaceable(container)]
         if kept:
             raise OperationError(
@@ -154,6 +152,10 @@ def network(
                            host.print_prefix, network, "; ".join(diff), ", ".join(replaced))
         yield StringCommand("docker container rm --force", *[QuoteString(name) for name in replaced])
     if found:
+        # A probe that joined since (the conformance timer's) would keep the network: it goes too.
+        for label in PROBE_LABELS:
+            yield StringCommand("docker ps --quiet --filter", QuoteString(f"network={network}"), "--filter",
+                                QuoteString(f"label={label}"), "| xargs -r docker container rm --force")
         yield StringCommand("docker network rm", QuoteString(network))
     create = ["docker network create --driver bridge"]
     if internal:
