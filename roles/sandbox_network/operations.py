@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 from pyinfra import host, logger
 from pyinfra.api import OperationError, QuoteString, StringCommand, operation
 from pyinfra.facts.docker import DockerContainers, DockerNetwork, DockerNetworks
 
+from sandbox_host.roles.common import scripts
 from sandbox_host.roles.common.labels import AGENT_LABEL, PROBE_LABELS, SPEC_LABEL
 from sandbox_host.roles.sandbox_network.facts import FilterRules, Routes
 
 BRIDGE_NAME_OPT = "com.docker.network.bridge.name"
 MTU_OPT = "com.docker.network.driver.mtu"
 MANAGED_LABEL = "org.sandbox-host.managed"
+REMOVE_NETWORK = Path(__file__).parent / "files" / "remove-network.sh"
 
 
 def differing(found: dict, bridge: str, subnet: str, internal: bool, mtu: int | None,
@@ -152,11 +155,8 @@ def network(
                            host.print_prefix, network, "; ".join(diff), ", ".join(replaced))
         yield StringCommand("docker container rm --force", *[QuoteString(name) for name in replaced])
     if found:
-        # A probe that joined since (the conformance timer's) would keep the network: it goes too.
-        for label in PROBE_LABELS:
-            yield StringCommand("docker ps --quiet --filter", QuoteString(f"network={network}"), "--filter",
-                                QuoteString(f"label={label}"), "| xargs -r docker container rm --force")
-        yield StringCommand("docker network rm", QuoteString(network))
+        # A probe that joins meanwhile (the conformance timer's) would keep the network: it goes too.
+        yield scripts.command(REMOVE_NETWORK, network, *PROBE_LABELS)
     create = ["docker network create --driver bridge"]
     if internal:
         create.append("--internal")

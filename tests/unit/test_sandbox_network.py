@@ -5,6 +5,7 @@ from pyinfra.api import OperationError
 from pyinfra.facts.docker import DockerContainers, DockerNetwork, DockerNetworks
 
 from fakehost import run_operation
+from sandbox_host.roles.common import scripts
 from sandbox_host.roles.sandbox_network import operations as ops
 from sandbox_host.roles.sandbox_network.facts import FilterRules, Routes
 
@@ -27,14 +28,9 @@ CREATE = (
 )
 
 
-# Before `docker network rm`: throwaway probes that joined since the facts were read go too.
-REMOVE = [
-    "docker ps --quiet --filter network=sandbox-internal --filter label=org.sandbox-host.conformance-probe "
-    "| xargs -r docker container rm --force",
-    "docker ps --quiet --filter network=sandbox-internal --filter label=sandbox-host.diagnose "
-    "| xargs -r docker container rm --force",
-    "docker network rm sandbox-internal",
-]
+# `docker network rm`, with the throwaway probes that may join meanwhile removed first.
+REMOVE = [scripts.command(ops.REMOVE_NETWORK, "sandbox-internal", "org.sandbox-host.conformance-probe",
+                          "sandbox-host.diagnose")]
 
 
 def inspected(subnet="172.30.0.0/24", internal=True, bridge="sbx-int0", ipv6=False, containers=None, mtu=None):
