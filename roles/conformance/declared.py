@@ -8,7 +8,6 @@ disagree with the deploy when the host drifted. Pure functions; ``expected_tag``
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 from typing import Any
 
@@ -113,7 +112,7 @@ def build(sections, *, init: str, sysctls: dict, image_tags: dict[str, str], mtu
             "image": conf.probe_image or sections.images.base_image,
             "runtime": gvisor.runtime_name if gvisor.enabled else None,
             "network": network.internal_network,
-            "gateway": str(next(ipaddress.ip_network(network.internal_subnet).hosts())),
+            "gateway": network.bridge_ip(),
             "denied_name": conf.denied_probe_name,
             "allowed_target": conf.allowed_probe_target,
             "timeout": conf.probe_timeout,

@@ -9,9 +9,8 @@ from pyinfra import host
 from pyinfra.api import OperationError, QuoteString, StringCommand, operation
 from pyinfra.facts.docker import DockerContainer, DockerNetwork
 
+from sandbox_host.roles.common.labels import SPEC_LABEL
 from sandbox_host.roles.images.operations import image_id
-
-SPEC_LABEL = "org.sandbox-host.spec"
 
 
 def spec_hash(image_ref_id: str | None, networks: list[tuple[str, str | None]], run_args: list[str]) -> str:

@@ -45,6 +45,10 @@ def sandbox_networks(settings: SandboxNetworkSettings, mtu: int | None = None):
             subnet=settings.internal_subnet,
             internal=True,
             mtu=mtu,
+            # Containers without a fixed IP get theirs from this range only: none can take the
+            # proxy's or a gateway's address while that container is being recreated.
+            ip_range=settings.dynamic_range(),
+            gateway=settings.bridge_ip(),
         ),
         operations.network(
             name=f"Egress network {settings.egress_network} ({settings.egress_bridge})",
@@ -53,6 +57,9 @@ def sandbox_networks(settings: SandboxNetworkSettings, mtu: int | None = None):
             subnet=settings.egress_subnet,
             internal=False,
             mtu=mtu,
+            # No fixed address here: the proxy and the gateways join it without one.
+            ip_range=None,
+            gateway=None,
         ),
     ]
     if settings.guard_host_input:

@@ -3,31 +3,46 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 from pyinfra import host, logger
 from pyinfra.api import OperationError, QuoteString, StringCommand, operation
 from pyinfra.facts.docker import DockerContainers, DockerNetwork, DockerNetworks
 
+from sandbox_host.roles.common import scripts
+from sandbox_host.roles.common.labels import AGENT_LABEL, PROBE_LABELS, SPEC_LABEL
 from sandbox_host.roles.sandbox_network.facts import FilterRules, Routes
 
 BRIDGE_NAME_OPT = "com.docker.network.bridge.name"
 MTU_OPT = "com.docker.network.driver.mtu"
 MANAGED_LABEL = "org.sandbox-host.managed"
+REMOVE_NETWORK = Path(__file__).parent / "files" / "remove-network.sh"
 
 
-def differences(found: dict, bridge: str, subnet: str, internal: bool, mtu: int | None) -> list[str]:
-    """How an existing network (``docker network inspect`` entry) differs from the wanted one."""
+def differing(found: dict, bridge: str, subnet: str, internal: bool, mtu: int | None,
+              ip_range: str | None = None, gateway: str | None = None) -> dict[str, tuple]:
+    """What differs between an existing network (``docker network inspect`` entry) and the wanted
+    one, as {what: (have, want)}."""
     options = found.get("Options") or {}
-    subnets = [c.get("Subnet") for c in (found.get("IPAM") or {}).get("Config") or []]
+    configs = (found.get("IPAM") or {}).get("Config") or []
     wanted = {
         "driver": ("bridge", found.get("Driver")),
         "internal": (internal, bool(found.get("Internal"))),
         "IPv6": (False, bool(found.get("EnableIPv6"))),
         "bridge name": (bridge, options.get(BRIDGE_NAME_OPT)),
-        "subnets": ([subnet], subnets),
+        "subnets": ([subnet], [c.get("Subnet") for c in configs]),
+        # Docker records a range and a gateway only when they were given at creation.
+        "IP range": ([ip_range], [c.get("IPRange") or None for c in configs]),
         "MTU": (str(mtu) if mtu else None, options.get(MTU_OPT)),
     }
-    return [f"{key} is {have!r}, want {want!r}" for key, (want, have) in wanted.items() if want != have]
+    if gateway:
+        wanted["gateway"] = ([gateway], [c.get("Gateway") or None for c in configs])
+    return {key: (have, want) for key, (want, have) in wanted.items() if want != have}
+
+
+def differences(found: dict, *args, **kwargs) -> list[str]:
+    """``differing`` as sentences: ``subnets is ['172.30.9.0/24'], want ['172.30.0.0/24']``."""
+    return [f"{key} is {have!r}, want {want!r}" for key, (have, want) in differing(found, *args, **kwargs).items()]
 
 
 def overlaps(name: str, bridge: str, subnet: str, networks: list[dict], routes: list[dict]) -> list[str]:
@@ -50,14 +65,31 @@ def overlaps(name: str, bridge: str, subnet: str, networks: list[dict], routes: 
     return found
 
 
-def attached_containers(network: str, found: dict, containers: list[dict]) -> list[str]:
-    """Containers on ``network``: running ones (the network's endpoints) and stopped ones (their
-    own settings), which the network inspect leaves out but which could not start without it."""
-    names = {c.get("Name", cid) for cid, c in (found.get("Containers") or {}).items()}
+def attached_containers(network: str, containers: list[dict]) -> dict[str, dict]:
+    """Containers on ``network`` by name, with their ``docker container inspect`` entry: running
+    ones and stopped ones (their own settings name the network; the network inspect lists only
+    running endpoints, and a stopped container could not start without it). Read from the
+    containers, not the network's endpoints: a throwaway probe listed there may be gone (--rm) by
+    the time the containers are read."""
+    attached = {}
     for container in containers:
         if network in ((container.get("NetworkSettings") or {}).get("Networks") or {}):
-            names.add(container.get("Name", "").lstrip("/") or container.get("Id", "")[:12])
-    return sorted(names)
+            attached[container.get("Name", "").lstrip("/") or container.get("Id", "")[:12]] = container
+    return dict(sorted(attached.items()))
+
+
+def replaceable(container: dict) -> bool:
+    """Whether a container on the network may be removed so the network can be recreated: one
+    its creator recreates from its spec when it is missing (the egress proxy, by the deploy right
+    after the networks; a credential gateway, by agent-sandbox at the next start), a throwaway
+    probe, or a stopped agent sandbox (agent-sandbox start replaces a stopped leftover anyway). A
+    running sandbox holds someone's session, and containers the project did not make are not its
+    to remove."""
+    labels = (container.get("Config") or {}).get("Labels") or {}
+    if SPEC_LABEL in labels or any(label in labels for label in PROBE_LABELS):
+        return True
+    key, value = AGENT_LABEL
+    return labels.get(key) == value and not (container.get("State") or {}).get("Running")
 
 
 @operation()
@@ -67,6 +99,8 @@ def network(
     subnet: str,
     internal: bool = False,
     mtu: int | None = None,
+    ip_range: str | None = None,
+    gateway: str | None = None,
 ):
     """
     A bridge network with a fixed bridge name and subnet, IPv6 off.
@@ -76,13 +110,19 @@ def network(
     + subnet: IPv4 CIDR; checked against the host's routes and Docker's other networks
     + internal: ``--internal`` (no route out through Docker's NAT)
     + mtu: ``com.docker.network.driver.mtu`` (None: Docker's default, 1500)
+    + ip_range: ``--ip-range``, where Docker takes the addresses of containers that join without
+      a fixed IP (None: the whole subnet)
+    + gateway: ``--gateway``, the bridge's own address (None: Docker's choice, which with an
+      ip_range is the range's first address)
 
-    Present and matching: no change. Present and different: removed and created again, but only
-    when no container is attached; otherwise the operation fails and names them.
+    Present and matching: no change. Present and different: removed and created again. Containers
+    attached are removed first when that loses nothing (``replaceable``: their creators recreate
+    them); any other one stops the operation, which names it.
     """
     found = host.get_fact(DockerNetwork, object_id=network)
+    replaced = []
     if found:
-        diff = differences(found[0], bridge, subnet, internal, mtu)
+        diff = differences(found[0], bridge, subnet, internal, mtu, ip_range, gateway)
         if not diff:
             host.noop(f"network {network} is as configured")
             # Checked at creation too, but a VPN or another interface can add a route later.
@@ -92,12 +132,15 @@ def network(
                                "leads to (or the host cannot reach them); choose another subnet in sandbox_network "
                                "settings", host.print_prefix, subnet, network, ", ".join(clashes))
             return
-        attached = attached_containers(network, found[0], host.get_fact(DockerContainers) or [])
-        if attached:
+        attached = attached_containers(network, host.get_fact(DockerContainers) or [])
+        kept = [name for name, container in attached.items() if not replaceable(container)]
+        if kept:
             raise OperationError(
-                f"network {network} differs from the settings ({'; '.join(diff)}) but containers are "
-                f"attached ({', '.join(attached)}): stop them (agent-sandbox stop, docker rm -f) and run again"
+                f"network {network} differs from the settings ({'; '.join(diff)}) but containers the deploy "
+                f"cannot recreate are attached ({', '.join(kept)}): stop them (agent-sandbox stop, docker rm -f) "
+                "and run again"
             )
+        replaced = list(attached)
 
     clashes = overlaps(network, bridge, subnet, host.get_fact(DockerNetworks) or [], host.get_fact(Routes))
     if clashes:
@@ -106,12 +149,23 @@ def network(
             "choose another subnet in sandbox_network settings"
         )
 
+    if replaced:
+        if host.state.is_executing:
+            logger.warning("%snetwork %s is recreated (%s); removed first, recreated by their owners: %s",
+                           host.print_prefix, network, "; ".join(diff), ", ".join(replaced))
+        yield StringCommand("docker container rm --force", *[QuoteString(name) for name in replaced])
     if found:
-        yield StringCommand("docker network rm", QuoteString(network))
+        # A probe that joins meanwhile (the conformance timer's) would keep the network: it goes too.
+        yield scripts.command(REMOVE_NETWORK, network, *PROBE_LABELS)
     create = ["docker network create --driver bridge"]
     if internal:
         create.append("--internal")
-    create += ["--subnet", QuoteString(subnet), "--opt", QuoteString(f"{BRIDGE_NAME_OPT}={bridge}")]
+    create += ["--subnet", QuoteString(subnet)]
+    if ip_range:
+        create += ["--ip-range", QuoteString(ip_range)]
+    if gateway:
+        create += ["--gateway", QuoteString(gateway)]
+    create += ["--opt", QuoteString(f"{BRIDGE_NAME_OPT}={bridge}")]
     if mtu:
         create += ["--opt", QuoteString(f"{MTU_OPT}={mtu}")]
     create += ["--label", f"{MANAGED_LABEL}=true", QuoteString(network)]

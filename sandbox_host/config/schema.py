@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 from pydantic import Field
 
 from sandbox_host.roles.common.types import Section, overlapping
@@ -70,19 +68,7 @@ class HostConfig(Section):
         for clash in overlapping(nets):
             first_key = clash.split(" ", 1)[0]
             problems.append((tuple(first_key.split(".")), f"subnets overlap: {clash}"))
-        sandbox = self.sandbox_network
-        subnet = ipaddress.ip_network(sandbox.internal_subnet)
-        ip = ipaddress.ip_address(sandbox.proxy_ip)
-        if ip not in subnet or ip in (subnet.network_address, subnet.broadcast_address):
-            problems.append(
-                (("sandbox_network", "proxy_ip"), f"{ip} is not a usable address of sandbox_network.internal_subnet {subnet}")
-            )
-        gateways = ipaddress.ip_network(sandbox.gateway_range())
-        if not gateways.subnet_of(subnet) or ip in gateways:
-            problems.append(
-                (("sandbox_network", "gateway_ip_range"),
-                 f"{gateways} must lie inside sandbox_network.internal_subnet {subnet} and not hold proxy_ip {ip}")
-            )
+        problems += [(("sandbox_network", key), reason) for key, reason in self.sandbox_network.address_problems()]
         if (self.credential_gateway.enabled and self.agent.enabled and self.egress_proxy.enabled
                 and self.egress_proxy.upstream_proxy):
             # nginx cannot tunnel through a proxy: the gateway would try api_host directly, which a

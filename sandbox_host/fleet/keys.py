@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import re
 
+from pyinfra.facts.docker import DockerNetwork
 from pyinfra.facts.files import FileContents
 from pyinfra.facts.server import Sysctl
 
 from sandbox_host.roles.docker_daemon import daemon_json
+from sandbox_host.roles.docker_daemon.deploy import detect_mtu
 from sandbox_host.roles.host_network.deploy import IPV6_KEYS, wanted_sysctls
+from sandbox_host.roles.sandbox_network import operations as network_ops
 
 # (regular expression on the operation's name, group_vars key), first match wins.
 OPERATION_KEYS: list[tuple[str, str]] = [
@@ -58,6 +61,13 @@ DAEMON_JSON_KEYS = {
     "default-address-pools": "docker_daemon.default_address_pools",
     "runtimes": "gvisor (runtime registration)",
     "default-runtime": "gvisor.default_runtime",
+}
+
+# What differs in a sandbox network (roles/sandbox_network/operations.differing) -> the key that sets it.
+NETWORK_KEYS = {
+    "internal": {"bridge name": "sandbox_network.internal_bridge", "subnets": "sandbox_network.internal_subnet",
+                 "IP range": "sandbox_network.dynamic_ip_range", "gateway": "sandbox_network.internal_subnet"},
+    "egress": {"bridge name": "sandbox_network.egress_bridge", "subnets": "sandbox_network.egress_subnet"},
 }
 
 # sysctl -> host_network key.
@@ -105,6 +115,29 @@ def sysctl_differences(live: dict, wanted: dict) -> list[str]:
     return keys
 
 
+def network_differences(host, settings, which: str) -> list[str]:
+    """The keys behind a sandbox network that differs: what the network operation compares."""
+    net = settings.sandbox_network
+    internal = which == "internal"
+    name = net.internal_network if internal else net.egress_network
+    found = host.get_fact(DockerNetwork, object_id=name)
+    if not found:
+        return [f"sandbox_network.{which}_network ({name}: absent != present)"]
+    mtu, _ = detect_mtu(settings.docker_daemon, bridges=[net.internal_bridge, net.egress_bridge])
+    differing = network_ops.differing(
+        found[0], net.internal_bridge if internal else net.egress_bridge,
+        net.internal_subnet if internal else net.egress_subnet, internal, mtu,
+        net.dynamic_range() if internal else None, net.bridge_ip() if internal else None,
+    )
+    keys = {"MTU": "docker_daemon.mtu", **NETWORK_KEYS[which]}
+
+    def shown(value):  # one IPAM config per network: its value, not a list of one
+        return json.dumps(value[0] if isinstance(value, list) and len(value) == 1 else value)
+
+    return [f"{keys.get(what, f'sandbox_network.{which}_network')} ({what}: {shown(have)} != {shown(want)})"
+            for what, (have, want) in differing.items()]
+
+
 def details(host, settings, op_name: str) -> list[str] | None:
     """The exact keys behind a drifted operation that owns several, read from the facts the
     operation itself already gathered (pyinfra caches them: no extra command)."""
@@ -123,4 +156,7 @@ def details(host, settings, op_name: str) -> list[str] | None:
         if not live:
             wanted = {k: v for k, v in wanted.items() if k not in IPV6_KEYS}
         return sysctl_differences(host.get_fact(Sysctl, keys=list(wanted)), wanted)
+    for which in ("internal", "egress"):
+        if op_name.startswith(f"Sandbox networks | {which.capitalize()} network"):
+            return network_differences(host, settings, which)
     return None

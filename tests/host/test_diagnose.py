@@ -230,17 +230,16 @@ CASES = [
          "fix", [0, 1], cleanup=[RESTORE]),
     Case("firewall_rule_drops_bridge", ["iptables -I DOCKER-USER -i docker0 -j DROP"], "fix", [0]),
     Case("nat_masquerade_missing", [SAVE, "iptables -t nat -F POSTROUTING"], "fix", [0], cleanup=[RESTORE]),
-    # The deploy recreates the sandbox networks with the new MTU, and refuses while containers are
-    # attached ("stop them (agent-sandbox stop, docker rm -f) and run again"): the egress proxy is
-    # attached, so it is removed first, as the message says (the deploy recreates it). Both ways:
-    # the repair (scenario MTU -> 1300) and the way back. The uplink gets back the MTU it had: the
-    # machine running the tests may itself sit behind a smaller path MTU.
-    # The conformance timer is stopped for the repair: its probe container joins the internal
-    # network with a dynamic address, and while the proxy is gone it can take the proxy's fixed IP
-    # (README, known limits); the converge back starts the timer again.
+    # The deploy recreates the sandbox networks with the new MTU (and would replace the egress
+    # proxy on them itself), but the proxy is removed before the repair all the same: with
+    # live-restore, a dockerd restarted while a container runs keeps docker0's old MTU (seen here:
+    # the finding stayed after the repair when the proxy ran through the restart; not yet
+    # explained further). Both ways: the repair (scenario MTU -> 1300) and the way back. The uplink
+    # gets back the MTU it had: the machine running the tests may itself sit behind a smaller path
+    # MTU. The conformance timer keeps running: its probe takes its address from the network's
+    # dynamic range, never the proxy's (tests/host/test_sandbox_addresses.py).
     Case("mtu_larger_than_path", ["ip link set eth0 mtu 1300"], "deploy", ["docker_daemon.mtu"],
-         before_repair=["systemctl stop sandbox-host-conformance.timer 2>/dev/null || true",
-                        f"docker rm -f {PROXY_CONTAINER}"],
+         before_repair=[f"docker rm -f {PROXY_CONTAINER}"],
          cleanup=[lambda host: host.check_output(f"ip link set eth0 mtu {UPLINK['mtu']}"),
                   f"docker rm -f {PROXY_CONTAINER}"]),
     # Containers get a resolver where nothing answers (the test host's own docker0 address).
@@ -256,9 +255,12 @@ CASES = [
          setup=[f"printf 'HTTP_PROXY={PROXY}\\nHTTPS_PROXY={PROXY}\\n' >> /etc/environment"],
          cleanup=["sed -i '/_PROXY=/d' /etc/environment"],
          setup_overlay={"docker_proxy.http_proxy": PROXY, "docker_proxy.https_proxy": PROXY},
-         # Seen in the last full runs of this session: after the dockerd restart of the break, the
-         # egress proxy's CONNECT probe fails too, and that symptom (likelihood 91) outranks the
-         # cause (65). Not yet explained; issue 13 stays open for it.
+         # Seen in full runs: after the dockerd restart of the break, the egress proxy's CONNECT
+         # probe fails too, and that symptom (likelihood 91) outranks the cause (65). Alone, and
+         # after the mtu, container_dns and ipv6 cases, it passes (3 runs); the symptom came back
+         # once, in a run where the mtu case's repair converge had failed half-way (the proxy
+         # removed, the networks not yet recreated) and ipv6_enabled_without_route then had it on
+         # top as well: a state left behind by an earlier case, not this break. Not yet explained.
          marks=[pytest.mark.xfail(reason="sandbox_proxy_cannot_reach_target outranks daemon_proxy_missing "
                                          "after the break's dockerd restart (open, issue 13)", strict=False)]),
     # Debian's runsc (2022) on this kernel: the deploy registers it with the workaround; taking

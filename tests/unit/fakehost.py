@@ -46,6 +46,8 @@ class FakeHost:
 
 
 class _State:
+    is_executing = False  # planning: what operations warn about once, at run time, stays quiet
+
     def __init__(self):
         self.config = Config()
 
@@ -54,7 +56,8 @@ class _State:
 def fake_host(facts):
     """pyinfra's current host and state are a FakeHost with ``facts`` (for deploy bodies)."""
     host = FakeHost(facts)
-    with ctx_state.use(_State()), ctx_host.use(host):
+    host.state = _State()
+    with ctx_state.use(host.state), ctx_host.use(host):
         yield host
 
 

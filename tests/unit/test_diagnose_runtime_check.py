@@ -106,6 +106,10 @@ def test_doctor_bounds_name_resolution_inside_the_sandbox():
     (getent,) = [(a, t) for a, t in seen if "getent" in a]
     assert getent[0][getent[0].index("timeout") + 1] == str(sandbox.DNS_TIMEOUT) and "RES_OPTIONS=timeout:1 attempts:1" in getent[0]
     assert getent[1] <= sandbox.DNS_TIMEOUT + 30
+    # The probe without the proxy resolves the name itself: same resolver options.
+    (direct,) = [a for a, _ in seen if "--noproxy" in a]
+    assert direct[:4] == ["exec", "--env", "RES_OPTIONS=timeout:1 attempts:1", "sbx"]
+    assert [a[:2] for a, _ in seen if "curl" in a and "--noproxy" not in a] == [["exec", "sbx"], ["exec", "sbx"]]
 
 
 def test_dropins_the_deploy_does_not_own_are_warned_about():

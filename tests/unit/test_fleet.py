@@ -153,3 +153,32 @@ def test_nodelay_is_set_on_the_ssh_socket_only():
         assert set_nodelay(host) is True
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
     assert set_nodelay(SimpleNamespace(connector=SimpleNamespace())) is False  # @local: no SSH client
+
+
+def test_network_drift_names_the_keys_behind_each_difference():
+    from pyinfra.facts.docker import DockerNetwork
+
+    from fakehost import fake_host
+    from sandbox_host.config.schema import HostConfig
+
+    settings = HostConfig(docker_daemon={"mtu": 1450})
+    # The internal network as the deploy made it before the dynamic range, with Docker's MTU.
+    before = {"Name": "sandbox-internal", "Driver": "bridge", "Internal": True, "EnableIPv6": False,
+              "Options": {"com.docker.network.bridge.name": "sbx-int0", "com.docker.network.driver.mtu": "1500"},
+              "IPAM": {"Config": [{"Subnet": "172.30.0.0/24"}]}}
+    with fake_host({(DockerNetwork, "sandbox-internal"): [before], (DockerNetwork, "sandbox-egress"): []}) as host:
+        internal = keys.details(host, settings, PLANNED_NAMES[8])
+        egress = keys.details(host, settings, PLANNED_NAMES[9])
+    assert internal == [
+        'sandbox_network.dynamic_ip_range (IP range: null != "172.30.0.64/26")',
+        'docker_daemon.mtu (MTU: "1500" != "1450")',
+        'sandbox_network.internal_subnet (gateway: null != "172.30.0.1")',
+    ]
+    assert egress == ["sandbox_network.egress_network (sandbox-egress: absent != present)"]
+    entry = drift.host_entry(_plan(PlannedOp([PLANNED_NAMES[8]], will_change=True, conditional=False),
+                                   details={PLANNED_NAMES[8]: internal}))
+    assert [(d["key"], d["details"]) for d in entry["drifted"]] == [
+        ("sandbox_network.dynamic_ip_range", ['IP range: null != "172.30.0.64/26"']),
+        ("docker_daemon.mtu", ['MTU: "1500" != "1450"']),
+        ("sandbox_network.internal_subnet", ['gateway: null != "172.30.0.1"']),
+    ]
