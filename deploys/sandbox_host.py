@@ -15,7 +15,7 @@ from pyinfra import host
 from pyinfra.operations import python
 from pyinfra.operations.util import any_changed
 
-from sandbox_host import config
+from sandbox_host import config, fact_memo
 from sandbox_host.roles.agent.deploy import agent_image
 from sandbox_host.roles.common.facts import DockerResponds, InitSystem
 from sandbox_host.roles.conformance.deploy import conformance
@@ -40,6 +40,8 @@ def deploy_sandbox_host():
     # Every group_vars file is validated before any operation is planned, so a bad value in any
     # group stops the run before a host is touched (exit 2, file, key and reason, no traceback).
     settings = config.load_or_exit(host.groups)
+    # A fact asked again before the host changed is answered without a round trip (fact_memo.py).
+    fact_memo.install()
     init = host.get_fact(InitSystem)
     docker_running = host.get_fact(DockerResponds)
 
