@@ -14,6 +14,7 @@ its images saved, and every benchmark host `docker load`s them before its first 
 For each N, on N fresh preloaded hosts:
   first    `sandbox-host rollout --canary 0 --batch N --no-checks`: the full deploy, first time
   rerun    the same again, nothing to change (median of --runs)
+  rerun-nm the same with the fact memo off (SANDBOX_HOST_FACT_MEMO=0: every fact asked runs)
   drift    `sandbox-host drift` (dry planning of the whole deploy; median of --runs)
 and on N other fresh hosts (no images: the playbook needs none), benchmarks/ansible/host_part.yml
 (the host part: daemon.json, sysctl file, proxy drop-in, firewall, runtime registration, restart
@@ -41,16 +42,16 @@ import fleet_hosts  # noqa: E402
 
 ANSIBLE_DIR = REPO / "benchmarks" / "ansible"
 GROUP_VARS = ":".join(str(REPO / p) for p in ("group_vars", "molecule/shared/group_vars", "molecule/fleet/group_vars"))
-COLUMNS = ("first", "rerun", "drift", "ans-first", "ans-rerun")
+COLUMNS = ("first", "rerun", "rerun-nm", "drift", "ans-first", "ans-rerun")
 
 
 def env() -> dict:
     return {**os.environ, "SANDBOX_HOST_GROUP_VARS": GROUP_VARS, "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg")}
 
 
-def timed(argv: list[str], ok=(0,), cwd=REPO) -> float:
+def timed(argv: list[str], ok=(0,), cwd=REPO, **extra_env) -> float:
     started = time.monotonic()
-    done = subprocess.run(argv, cwd=cwd, env=env(), capture_output=True, text=True)
+    done = subprocess.run(argv, cwd=cwd, env={**env(), **extra_env}, capture_output=True, text=True)
     took = time.monotonic() - started
     if done.returncode not in ok:
         sys.exit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
@@ -71,7 +72,7 @@ def seed_images(subnet: str, directory: Path) -> Path:
     tags = [t for t in fleet_hosts.docker("exec", name, "docker", "images", "--format",
                                           "{{.Repository}}:{{.Tag}}").stdout.split() if "<none>" not in t]
     fleet_hosts.docker("exec", name, "docker", "save", "-o", "/var/lib/docker/preload.tar", *tags)
-    tarball = directory / "images.tar"
+    tarball = directory.parent / "bench-images.tar"
     fleet_hosts.docker("cp", f"{name}:/var/lib/docker/preload.tar", str(tarball))
     fleet_hosts.destroy()
     print(f"seed: {', '.join(tags)}", flush=True)
@@ -93,6 +94,7 @@ def measure(n: int, runs: int, subnet: str, tarball: Path, directory: Path) -> d
     rollout = cli("rollout", inventory, "--canary", "0", "--batch", str(n), "--no-checks", "--json")
     row["first"] = timed(rollout)
     row["rerun"] = statistics.median(timed(rollout) for _ in range(runs))
+    row["rerun-nm"] = statistics.median(timed(rollout, SANDBOX_HOST_FACT_MEMO="0") for _ in range(runs))
     row["drift"] = statistics.median(timed(cli("drift", inventory, "--json")) for _ in range(runs))
     # The reruns must have been no-change reruns: drift clean (exit 0) says the fleet matches.
     timed(cli("drift", inventory, "--json"), ok=(0,))
@@ -123,6 +125,8 @@ def main() -> int:
     parser.add_argument("--sizes", default="1,5,10,20")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--subnet", default=fleet_hosts.DEFAULT_SUBNET)
+    parser.add_argument("--reuse-images", action="store_true",
+                        help="preload .cache/bench-images.tar from an earlier run instead of seeding again")
     parser.add_argument("--max-load", type=float, default=None,
                         help="skip a size whose start finds the 1-minute load average above this")
     args = parser.parse_args()
@@ -133,7 +137,8 @@ def main() -> int:
         (REPO / ".cache").mkdir(exist_ok=True)
         with tempfile.TemporaryDirectory(dir=REPO / ".cache", prefix="bench-") as tmp:
             directory = Path(tmp)
-            tarball = seed_images(args.subnet, directory)
+            reuse = REPO / ".cache" / "bench-images.tar"
+            tarball = reuse if args.reuse_images and reuse.exists() else seed_images(args.subnet, directory)
             for n in sizes:
                 if args.max_load is not None and os.getloadavg()[0] > args.max_load:
                     print(f"N={n}: skipped, load average {os.getloadavg()[0]:.2f} > {args.max_load}", flush=True)
