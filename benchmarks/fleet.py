@@ -7,6 +7,9 @@ key, the base image archive). The benchmark makes its own hosts (benchmarks/flee
 systemd containers with a nested dockerd on a network it creates, 10.231.0.0/24 by default, each
 host its own address, reached over SSH) and removes them all at the end.
 
+--reuse-images preloads the tarball an earlier run saved (.cache/bench-images.tar) instead of
+converging a seed host again (only valid while the deploy builds the same images).
+
 Settings: group_vars + molecule/shared + molecule/fleet's all.yml (gVisor and agent image off,
 the egress proxy on every host). Images preloaded: one seed host is converged first (untimed),
 its images saved, and every benchmark host `docker load`s them before its first converge.
