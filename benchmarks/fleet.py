@@ -1,14 +1,30 @@
-"""Fleet speed on hosts that already exist and are converged (partial version of issue 9's
-benchmark: it does not create the 20 hosts, nor run the Ansible comparison; see README).
+"""Fleet speed at N test hosts, against an equivalent Ansible playbook (issue 9; not in CI).
 
-    .venv/bin/python benchmarks/fleet.py INVENTORY [--sizes 1,5] [--runs 3]
+    SANDBOX_HOST_TEST_PREFIX=bench .venv/bin/python benchmarks/fleet.py --sizes 1,5,10,20 --runs 3
 
-For each N in --sizes (the first N hosts of INVENTORY) and with TCP_NODELAY on and off on the
-SSH socket (SANDBOX_HOST_SSH_NODELAY), the median wall time of:
-  drift     `sandbox-host drift` (dry planning of the whole deploy on N hosts)
-  rerun     `sandbox-host rollout --canary 0 --batch N --no-checks` (no-change rerun)
-and the per-host slope between the first and the last size.
-The hosts must be converged (drift clean) or the rerun changes them on the first run.
+Needs what scripts/setup-test-machine.sh makes (the bookworm-docker test host image, the test
+key, the base image archive). The benchmark makes its own hosts (benchmarks/fleet_hosts.py:
+systemd containers with a nested dockerd on a network it creates, 10.231.0.0/24 by default, each
+host its own address, reached over SSH) and removes them all at the end.
+
+--reuse-images preloads the tarball an earlier run saved (.cache/bench-images.tar) instead of
+converging a seed host again (only valid while the deploy builds the same images).
+
+Settings: group_vars + molecule/shared + molecule/fleet's all.yml (gVisor and agent image off,
+the egress proxy on every host). Images preloaded: one seed host is converged first (untimed),
+its images saved, and every benchmark host `docker load`s them before its first converge.
+
+For each N, on N fresh preloaded hosts:
+  first    `sandbox-host rollout --canary 0 --batch N --no-checks`: the full deploy, first time
+  rerun    the same again, nothing to change (median of --runs)
+  rerun-nm the same with the fact memo off (SANDBOX_HOST_FACT_MEMO=0: every fact asked runs)
+  drift    `sandbox-host drift` (dry planning of the whole deploy; median of --runs)
+and on N other fresh hosts (no images: the playbook needs none), benchmarks/ansible/host_part.yml
+(the host part: daemon.json, sysctl file, proxy drop-in, firewall, runtime registration, restart
+handler) with pipelining, forks = N and no fact gathering:
+  ans-first, ans-rerun (median of --runs).
+Prints one row per N with the 1-minute load average when the row started, the Ansible/pyinfra
+ratios, and the per-host slope (least squares over the sizes) of each column.
 """
 
 from __future__ import annotations
@@ -23,65 +39,119 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import fleet_hosts  # noqa: E402
+
+ANSIBLE_DIR = REPO / "benchmarks" / "ansible"
+GROUP_VARS = ":".join(str(REPO / p) for p in ("group_vars", "molecule/shared/group_vars", "molecule/fleet/group_vars"))
+COLUMNS = ("first", "rerun", "rerun-nm", "drift", "ans-first", "ans-rerun")
 
 
-def subset_inventory(inventory: str, n: int, directory: str) -> str:
-    """An inventory file naming the first N hosts of INVENTORY (same groups and data)."""
-    from sandbox_host.inventory import load
-
-    fleet = load(inventory)
-    keep = set(fleet.hosts[:n])
-    path = Path(directory) / f"first{n}.py"
-    lines = []
-    for group, (members, data) in fleet.groups.items():
-        kept = [m for m in members if (m[0] if isinstance(m, tuple) else m) in keep]
-        if kept:
-            lines.append(f"{group} = ({kept!r}, {data!r})")
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
+def env() -> dict:
+    return {**os.environ, "SANDBOX_HOST_GROUP_VARS": GROUP_VARS, "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg")}
 
 
-def timed(argv: list[str], nodelay: bool) -> float:
-    env = {**os.environ, "SANDBOX_HOST_SSH_NODELAY": "1" if nodelay else "0"}
+def timed(argv: list[str], ok=(0,), cwd=REPO, **extra_env) -> float:
     started = time.monotonic()
-    done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True)
+    done = subprocess.run(argv, cwd=cwd, env={**env(), **extra_env}, capture_output=True, text=True)
     took = time.monotonic() - started
-    if done.returncode not in (0, 3):
-        sys.exit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    if done.returncode not in ok:
+        sys.exit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
     return took
+
+
+def cli(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("sandbox-host")), *args]
+
+
+def seed_images(subnet: str, directory: Path) -> Path:
+    """Converge one host (untimed) and save every tagged image it has: the preload tarball."""
+    hosts = fleet_hosts.create(1, subnet, None)
+    inventory = fleet_hosts.pyinfra_inventory(hosts, directory / "seed.py")
+    print(f"seed: converging {hosts[0][0]} to build the images ...", flush=True)
+    timed(cli("rollout", str(inventory), "--canary", "0", "--batch", "1", "--no-checks", "--json"))
+    name = hosts[0][0]
+    tags = [t for t in fleet_hosts.docker("exec", name, "docker", "images", "--format",
+                                          "{{.Repository}}:{{.Tag}}").stdout.split() if "<none>" not in t]
+    fleet_hosts.docker("exec", name, "docker", "save", "-o", "/var/lib/docker/preload.tar", *tags)
+    tarball = directory.parent / "bench-images.tar"
+    fleet_hosts.docker("cp", f"{name}:/var/lib/docker/preload.tar", str(tarball))
+    fleet_hosts.destroy()
+    print(f"seed: {', '.join(tags)}", flush=True)
+    return tarball
+
+
+def measure(n: int, runs: int, subnet: str, tarball: Path, directory: Path) -> dict:
+    row = {"N": n, "load": os.getloadavg()[0]}
+    hosts = fleet_hosts.create(n, subnet, None)
+    inventory = fleet_hosts.ansible_inventory(hosts, directory / f"hosts{n}.ini")
+    playbook = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory), "-f", str(max(5, n)),
+                "host_part.yml"]
+    row["ans-first"] = timed(playbook, cwd=ANSIBLE_DIR)
+    row["ans-rerun"] = statistics.median(timed(playbook, cwd=ANSIBLE_DIR) for _ in range(runs))
+    fleet_hosts.destroy()
+
+    hosts = fleet_hosts.create(n, subnet, tarball)
+    inventory = str(fleet_hosts.pyinfra_inventory(hosts, directory / f"hosts{n}.py"))
+    rollout = cli("rollout", inventory, "--canary", "0", "--batch", str(n), "--no-checks", "--json")
+    row["first"] = timed(rollout)
+    row["rerun"] = statistics.median(timed(rollout) for _ in range(runs))
+    row["rerun-nm"] = statistics.median(timed(rollout, SANDBOX_HOST_FACT_MEMO="0") for _ in range(runs))
+    row["drift"] = statistics.median(timed(cli("drift", inventory, "--json")) for _ in range(runs))
+    # The reruns must have been no-change reruns: drift clean (exit 0) says the fleet matches.
+    timed(cli("drift", inventory, "--json"), ok=(0,))
+    fleet_hosts.destroy()
+    return row
+
+
+def slope(rows: list[dict], column: str) -> float:
+    """Seconds per added host: least-squares line through (N, time)."""
+    xs, ys = [r["N"] for r in rows], [r[column] for r in rows]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
+def print_table(rows: list[dict]) -> None:
+    head = f"{'N':>3}  {'load1':>5}  " + "  ".join(f"{c:>9}" for c in COLUMNS) + f"  {'ans/py first':>12}  {'ans/py rerun':>12}"
+    print("\nseconds (first: one run on fresh hosts; rerun, drift, ans-rerun: median)")
+    print(head)
+    for r in rows:
+        print(f"{r['N']:>3}  {r['load']:>5.2f}  " + "  ".join(f"{r[c]:>9.2f}" for c in COLUMNS)
+              + f"  {r['ans-first'] / r['first']:>12.2f}  {r['ans-rerun'] / r['rerun']:>12.2f}")
+    if len(rows) > 1:
+        print("per added host (s): " + ", ".join(f"{c} {slope(rows, c):.3f}" for c in COLUMNS))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("inventory")
-    parser.add_argument("--sizes", default="1,5")
+    parser.add_argument("--sizes", default="1,5,10,20")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--subnet", default=fleet_hosts.DEFAULT_SUBNET)
+    parser.add_argument("--reuse-images", action="store_true",
+                        help="preload .cache/bench-images.tar from an earlier run instead of seeding again")
+    parser.add_argument("--max-load", type=float, default=None,
+                        help="skip a size whose start finds the 1-minute load average above this")
     args = parser.parse_args()
-    cli = str(Path(sys.executable).with_name("sandbox-host"))
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for n in sizes:
-            inv = subset_inventory(args.inventory, n, tmp)
-            for nodelay in (False, True):
-                drift = statistics.median(timed([cli, "drift", inv, "--json"], nodelay) for _ in range(args.runs))
-                rerun = statistics.median(
-                    timed([cli, "rollout", inv, "--canary", "0", "--batch", str(n), "--no-checks", "--json"], nodelay)
-                    for _ in range(args.runs))
-                rows.append((n, nodelay, drift, rerun))
-                print(f"N={n:<3} nodelay={'on ' if nodelay else 'off'} drift {drift:6.2f} s  rerun {rerun:6.2f} s",
-                      flush=True)
-    print(f"\n{'N':>3}  {'NODELAY':7}  {'drift s':>8}  {'rerun s':>8}")
-    for n, nodelay, drift, rerun in rows:
-        print(f"{n:>3}  {'on' if nodelay else 'off':7}  {drift:8.2f}  {rerun:8.2f}")
-    if len(sizes) > 1:
-        lo, hi = sizes[0], sizes[-1]
-        for nodelay in (False, True):
-            a = next(r for r in rows if r[0] == lo and r[1] == nodelay)
-            b = next(r for r in rows if r[0] == hi and r[1] == nodelay)
-            print(f"per added host (nodelay {'on' if nodelay else 'off'}): drift {(b[2] - a[2]) / (hi - lo):.2f} s, "
-                  f"rerun {(b[3] - a[3]) / (hi - lo):.2f} s")
+    fleet_hosts.destroy()
+    try:
+        (REPO / ".cache").mkdir(exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=REPO / ".cache", prefix="bench-") as tmp:
+            directory = Path(tmp)
+            reuse = REPO / ".cache" / "bench-images.tar"
+            tarball = reuse if args.reuse_images and reuse.exists() else seed_images(args.subnet, directory)
+            for n in sizes:
+                if args.max_load is not None and os.getloadavg()[0] > args.max_load:
+                    print(f"N={n}: skipped, load average {os.getloadavg()[0]:.2f} > {args.max_load}", flush=True)
+                    continue
+                rows.append(measure(n, args.runs, args.subnet, tarball, directory))
+                r = rows[-1]
+                print(f"N={n}: load {r['load']:.2f}; " + ", ".join(f"{c} {r[c]:.2f} s" for c in COLUMNS), flush=True)
+    finally:
+        fleet_hosts.destroy()
+    print_table(rows)
     return 0
 
 

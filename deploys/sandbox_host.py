@@ -18,7 +18,7 @@ from pyinfra.api import OperationError
 from pyinfra.operations import python
 from pyinfra.operations.util import any_changed
 
-from sandbox_host import config
+from sandbox_host import config, docker_prefetch, fact_memo
 from sandbox_host.roles.agent.deploy import agent_image, check_offline_tarballs
 from sandbox_host.roles.common.facts import DockerResponds, InitSystem
 from sandbox_host.roles.conformance.deploy import conformance
@@ -51,6 +51,8 @@ def deploy_sandbox_host():
         except OperationError as exc:
             print(f"sandbox-host: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
+    # A fact asked again before the host changed is answered without a round trip (fact_memo.py).
+    fact_memo.install()
     init = host.get_fact(InitSystem)
     docker_running = host.get_fact(DockerResponds)
 
@@ -92,6 +94,14 @@ def deploy_sandbox_host():
 
     def on_docker():
         """Everything that needs a running dockerd: facts about images, networks and containers."""
+        # The Docker objects the roles below read one by one, in one `docker inspect` (names
+        # that are not certain are left to the roles' own facts: docker_prefetch.py).
+        docker_prefetch.prefetch(
+            host,
+            images=[settings.images.base_image, f"{settings.egress_proxy.image}:latest"],
+            networks=[sandbox.internal_network, sandbox.egress_network] if sandbox.enabled else [],
+            containers=[settings.egress_proxy.container_name] if settings.egress_proxy.enabled else [],
+        )
         images.base_image(settings.images)
 
         if settings.gvisor.enabled:

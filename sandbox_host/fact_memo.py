@@ -1,0 +1,130 @@
+"""Each fact command runs once per host until the host runs anything else.
+
+pyinfra 3 keeps no fact cache: every ``host.get_fact`` is a command on the host and a round trip.
+The deploy asks some facts more than once (measured by benchmarks/fact_count.py: 12 of 71 on a
+no-change rerun), mostly inside pyinfra's own operations: ``files.put``/``template`` read the
+parent ``Directory`` of each file, ``systemd.service`` reads ``/run/systemd/system``, and the
+image, network and container operations each read the same Docker objects the roles read first.
+
+The memo keeps a fact's value, per host, keyed by the fact, its arguments and the connector
+arguments it runs with (sudo, env...), and forgets all of the host's values as soon as the host
+runs a command that is not a fact, uploads a file, or runs a ``python.call`` function: the state
+a fact describes only changes through those, so a value read since the last one is still exact.
+pyinfra removed its v2 cache because operations had to write their effects back into it
+(pyinfra-dev/pyinfra#862); dropping everything on any change needs no write-back. A candidate
+for upstream (a ``Host`` option); until then ``install()`` wraps ``Host`` once per process.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import os
+
+from pyinfra.api.arguments import CONNECTOR_ARGUMENT_KEYS, pop_global_arguments
+from pyinfra.api.command import FunctionCommand
+from pyinfra.api.host import Host
+
+
+class FactMemo:
+    """One host's fact values since it last changed; ``reading`` > 0 while a fact runs."""
+
+    def __init__(self):
+        self.values: dict = {}
+        self.reading = 0
+        self.asked = 0  # facts asked, answered from the memo or not (for benchmarks/fact_count.py)
+
+    def key(self, host, cls, args, kwargs) -> str:
+        # The connector arguments (sudo, env, shell...) the fact will run with, resolved as
+        # pyinfra resolves them (operation, deploy, host data, config): a fact asked by a role
+        # and again inside an operation with the same effective arguments is one command.
+        merged = {**(host.current_op_global_arguments or {}), **kwargs}
+        resolved, _ = pop_global_arguments(host.state, host, merged)
+        connector = {k: resolved[k] for k in CONNECTOR_ARGUMENT_KEYS if k in resolved}
+        fact_kwargs = {k: v for k, v in kwargs.items() if k not in resolved}
+        try:
+            # File("/x") and File(path="/x") are one command: key by the arguments' names, as
+            # pyinfra binds them to the fact's command().
+            named = inspect.getcallargs(cls().command, *args, **fact_kwargs)
+            named.pop("self", None)
+        except (AttributeError, TypeError):
+            named = {"args": args, **fact_kwargs}
+        # repr: fact arguments may be lists or dicts (unhashable); the same value gives the same text.
+        return repr((cls.__module__, cls.__qualname__, sorted(named.items()), sorted(connector.items())))
+
+    def get(self, host, read, cls, args, kwargs):
+        """The value ``read()`` gives, run only when this fact was not read since the last change."""
+        self.asked += 1
+        key = self.key(host, cls, args, kwargs)
+        if key not in self.values:
+            self.reading += 1
+            try:
+                self.values[key] = read()
+            finally:
+                self.reading -= 1
+        # A copy: a caller that edits its value must not change what the next caller reads.
+        return copy.deepcopy(self.values[key])
+
+    def changed(self) -> None:
+        """The host ran something that is not a fact: every value may be stale."""
+        if not self.reading:
+            self.values.clear()
+
+
+def memo_of(host) -> FactMemo:
+    memo = getattr(host, "sandbox_fact_memo", None)
+    if memo is None:
+        memo = host.sandbox_fact_memo = FactMemo()
+    return memo
+
+
+_installed = False
+
+
+def install() -> None:
+    """Wrap ``Host.get_fact`` with the memo and the host's commands, uploads and python.call
+    functions with ``changed()``. Idempotent."""
+    global _installed
+    if _installed or os.environ.get("SANDBOX_HOST_FACT_MEMO") == "0":  # "0": off, for benchmarks' A/B
+        return
+    _installed = True
+    get_fact, run, put, rsync = Host.get_fact, Host.run_shell_command, Host.put_file, Host.rsync
+    execute = FunctionCommand.execute
+
+    def memo_get_fact(self, cls, *args, **kwargs):
+        return memo_of(self).get(self, lambda: get_fact(self, cls, *args, **kwargs), cls, args, kwargs)
+
+    def changing(method):
+        def wrapper(self, *args, **kwargs):
+            memo_of(self).changed()
+            return method(self, *args, **kwargs)
+
+        return wrapper
+
+    def execute_function(self, state, host, connector_arguments):
+        memo_of(host).changed()
+        try:
+            return execute(self, state, host, connector_arguments)
+        finally:
+            memo_of(host).changed()
+
+    Host.get_fact = memo_get_fact
+    Host.run_shell_command = changing(run)
+    Host.put_file = changing(put)
+    Host.rsync = changing(rsync)
+    FunctionCommand.execute = execute_function
+
+
+def active() -> bool:
+    """Whether facts go through the memo (``install()`` ran and was not turned off)."""
+    return _installed
+
+
+def seed(host, cls, value, *args, **kwargs) -> bool:
+    """Record VALUE as what ``host.get_fact(cls, *args, **kwargs)`` would answer now (a batched
+    fact read it); False when the memo is off, so the caller knows nobody will read it."""
+    if not _installed:
+        return False
+    memo = memo_of(host)
+    memo.values[memo.key(host, cls, args, kwargs)] = value
+    return True
