@@ -122,7 +122,7 @@ def test_drift_with_attached_container_fails_and_names_it(converged, tmp_path, s
         moved = h.write_group_vars(tmp_path / "gv", {"sandbox_network": {"egress_subnet": "172.30.253.0/24"}})
         result = h.deploy(moved)
         assert h.failed(result)
-        attached = re.search(r"containers are attached \(([^)]*)\)", result["stderr"])
+        attached = re.search(r"containers the deploy cannot recreate are attached \(([^)]*)\)", result["stderr"])
         assert attached and h.OUTSIDE_CLIENT in attached.group(1).split(", ")
         # Nothing was removed.
         assert [c["Subnet"] for c in h.inspect("network", h.EGRESS)["IPAM"]["Config"]] == [h.EGRESS_SUBNET]
