@@ -496,6 +496,11 @@ def test_dead_proxy_in_a_foreign_dropin_is_named_and_the_deploy_warns(probe_host
         write_file(host, FOREIGN_DROPIN, f'[Service]\nEnvironment="HTTP_PROXY={DEAD_PROXY}" "HTTPS_PROXY={DEAD_PROXY}" '
                                          '"NO_PROXY=localhost,127.0.0.1"\n')
         host.check_output("systemctl daemon-reload && systemctl restart docker")
+        # As after the other dockerd restarts of this file: the egress proxy's DNS upstream follows
+        # the test host's resolv.conf as it is now (in the last full run its CONNECT probe failed
+        # right after this restart and outranked the cause; the same open question as
+        # daemon_proxy_missing's expected failure, issue 13).
+        restart_proxy(host)
         found = diagnose(tmp_path)
         assert found[0].id == "daemon_proxy_unreachable", [f.id for f in found]
         assert FOREIGN_DROPIN in found[0].title
