@@ -29,6 +29,19 @@ def pytest_collection_modifyitems(items):
         item.add_marker(pytest.mark.host)
 
 
+# The API key the sandbox tests hand the launcher: never a real one.
+FAKE_KEY = "sk-ant-test-0000-sandbox-host-never-a-real-key"
+
+
+@pytest.fixture(scope="module")
+def whole_sandbox(settings):
+    """Skip a module's tests where the scenario does not deploy the whole sandbox
+    (``pytestmark = pytest.mark.usefixtures("whole_sandbox")``)."""
+    parts = [settings.sandbox_network, settings.egress_proxy, settings.agent, settings.launcher]
+    if not all(part.enabled for part in parts):
+        pytest.skip("this scenario does not deploy the whole sandbox")
+
+
 @pytest.fixture(scope="session")
 def settings():
     groups = os.environ.get("SANDBOX_HOST_GROUPS", "test_hosts").split(",")

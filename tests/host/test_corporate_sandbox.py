@@ -29,6 +29,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import FAKE_KEY
+
 
 def _lab():
     scenario = os.environ.get("MOLECULE_SCENARIO_DIRECTORY")
@@ -122,7 +124,6 @@ EGRESS_PASSWORD = 'eg"re$$ s#w0rd'
 EGRESS_PASSWORD_FORMS = (EGRESS_PASSWORD, "eg%22re$$%20s%23w0rd", "eg%22re%24%24%20s%23w0rd",
                          base64.b64encode(f"{EGRESS_USER}:{EGRESS_PASSWORD}".encode()).decode())
 CORPORATE_CA = "sandbox-host corporate-proxy TLS inspection CA"
-FAKE_KEY = "sk-ant-test-0000-sandbox-host-never-a-real-key"
 PROJECT = "/srv/sandbox-host-corporate-project"
 
 

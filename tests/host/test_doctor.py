@@ -12,22 +12,14 @@ import time
 
 import pytest
 
-from conftest import write_file
+from conftest import FAKE_KEY, write_file
 
-pytestmark = pytest.mark.mutates
+pytestmark = [pytest.mark.mutates, pytest.mark.usefixtures("whole_sandbox")]
 
 CONFIG = "/run/sbx-doctor-dns-blocked.json"
 PROJECT = "/srv/sandbox-host-doctor-project"
 TARGETS = ["--allowed-url", "https://doctor-allowed.sandbox.test/", "--denied-url", "https://doctor-denied.sandbox.test/",
            "--dns-name", "doctor-dns.sandbox.test"]
-FAKE_KEY = "sk-ant-test-0000-sandbox-host-never-a-real-key"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def sandbox_deployed(settings):
-    parts = [settings.sandbox_network, settings.egress_proxy, settings.agent, settings.launcher]
-    if not all(part.enabled for part in parts):
-        pytest.skip("this scenario does not deploy the whole sandbox")
 
 
 @pytest.fixture

@@ -9,15 +9,10 @@ import shlex
 
 import pytest
 
-FAKE_KEY = "sk-ant-test-0000-sandbox-host-never-a-real-key"
+from conftest import FAKE_KEY
+
+pytestmark = pytest.mark.usefixtures("whole_sandbox")
 PROJECT = "/srv/sandbox-host-test-project"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def sandbox_deployed(settings):
-    parts = [settings.sandbox_network, settings.egress_proxy, settings.agent, settings.launcher]
-    if not all(part.enabled for part in parts):
-        pytest.skip("this scenario does not deploy the whole sandbox")
 
 
 @pytest.fixture(scope="module")
