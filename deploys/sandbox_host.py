@@ -19,6 +19,7 @@ from pyinfra.operations import python
 from pyinfra.operations.util import any_changed
 
 from sandbox_host import config, docker_prefetch, fact_memo
+from sandbox_host.ssh_nodelay import set_nodelay
 from sandbox_host.roles.agent.deploy import agent_image, check_offline_tarballs
 from sandbox_host.roles.common.facts import DockerResponds, InitSystem
 from sandbox_host.roles.conformance.deploy import conformance
@@ -53,6 +54,8 @@ def deploy_sandbox_host():
             raise SystemExit(2) from None
     # A fact asked again before the host changed is answered without a round trip (fact_memo.py).
     fact_memo.install()
+    # The CLI's SSH connections too (the fleet tools set it when they connect).
+    set_nodelay(host)
     init = host.get_fact(InitSystem)
     docker_running = host.get_fact(DockerResponds)
 
@@ -81,8 +84,21 @@ def deploy_sandbox_host():
     )
     daemon_proxy = docker_proxy(settings.docker_proxy, init)
     warn_foreign_dropins(settings.docker_proxy, init)
+
+    def prefetch_docker_objects():
+        # The Docker objects the roles read one by one (docker0's "bridge" network: the restart's),
+        # in one `docker inspect`; names that are not certain are left to the roles' own facts
+        # (docker_prefetch.py).
+        docker_prefetch.prefetch(
+            host,
+            images=[settings.images.base_image, f"{settings.egress_proxy.image}:latest"],
+            networks=["bridge", *([sandbox.internal_network, sandbox.egress_network] if sandbox.enabled else [])],
+            containers=[settings.egress_proxy.container_name] if settings.egress_proxy.enabled else [],
+        )
+
     if docker_running:
-        restart_if_changed(settings.docker_daemon, init, daemon_config, daemon_proxy)
+        prefetch_docker_objects()
+        restart_if_changed(settings.docker_daemon, init, daemon_config, daemon_proxy, detected_mtu=mtu[0])
     else:
         managed = [*daemon_json.managed_options(settings.docker_daemon, detected_mtu=mtu[0]), "runtimes",
                    "default-runtime"]
@@ -94,14 +110,8 @@ def deploy_sandbox_host():
 
     def on_docker():
         """Everything that needs a running dockerd: facts about images, networks and containers."""
-        # The Docker objects the roles below read one by one, in one `docker inspect` (names
-        # that are not certain are left to the roles' own facts: docker_prefetch.py).
-        docker_prefetch.prefetch(
-            host,
-            images=[settings.images.base_image, f"{settings.egress_proxy.image}:latest"],
-            networks=[sandbox.internal_network, sandbox.egress_network] if sandbox.enabled else [],
-            containers=[settings.egress_proxy.container_name] if settings.egress_proxy.enabled else [],
-        )
+        if not docker_running:
+            prefetch_docker_objects()
         images.base_image(settings.images)
 
         if settings.gvisor.enabled:

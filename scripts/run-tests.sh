@@ -38,6 +38,8 @@ quiet() {  # name, command...: run one suite into its log; print its last result
     grep -E "passed|failed" "$log" | tail -n 1
   else
     record "$name" $((SECONDS - start)) FAILED
+    # The failed tests by name first (a long log's tail may show only the last one's diff).
+    grep -E "(FAILED|ERROR) [^ ]+::" "$log" | sed 's/^[^A-Z]*//' | sort -u | head -n 20
     tail -n 60 "$log"
   fi
 }

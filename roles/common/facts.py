@@ -1,6 +1,14 @@
 """Facts several roles need."""
 
+import re
+from datetime import datetime
+from pathlib import Path
+
 from pyinfra.api import FactBase
+
+from sandbox_host.roles.common import scripts
+
+FILES = Path(__file__).parent / "files"
 
 
 class InitSystem(FactBase):
@@ -28,3 +36,22 @@ class DockerResponds(FactBase):
 
     def process(self, output):
         return bool(output) and output[0].strip() == "yes"
+
+
+class DockerdStartedAt(FactBase):
+    """When the running dockerd started (seconds since the epoch), or None (files/dockerd-started.sh)."""
+
+    def command(self):
+        return scripts.command(FILES / "dockerd-started.sh")
+
+    def process(self, output):
+        text = "".join(output).strip()
+        return int(text) if text.isdigit() else None
+
+
+def docker_time(text: str | None) -> int | None:
+    """Docker's RFC 3339 times (nanoseconds, "Z") in whole seconds since the epoch; None if not one."""
+    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)$", text or "")
+    if not match:
+        return None
+    return int(datetime.fromisoformat(match[1] + match[2].replace("Z", "+00:00")).timestamp())

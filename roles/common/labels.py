@@ -10,3 +10,10 @@ SPEC_LABEL = "org.sandbox-host.spec"
 AGENT_LABEL = ("org.sandbox-host.role", "agent")
 # Throwaway probe containers that live for seconds (--rm): the conformance check's and diagnose's.
 PROBE_LABELS = ("org.sandbox-host.conformance-probe", "sandbox-host.diagnose")
+
+
+def recreated_by_owner(labels: dict | None) -> bool:
+    """A container whose creator makes it again when it is missing or stopped (SPEC_LABEL), or a
+    throwaway probe: one the deploy may stop or remove without taking anything from anyone."""
+    labels = labels or {}
+    return SPEC_LABEL in labels or any(label in labels for label in PROBE_LABELS)

@@ -1,10 +1,11 @@
 """daemon.json, and the one guarded restart that applies every change to dockerd's config."""
 
-from pyinfra import host
+from pyinfra import host, logger
 from pyinfra.api import deploy, operation
+from pyinfra.facts.docker import DockerContainers, DockerNetwork
 from pyinfra.operations.util import any_changed
 
-from sandbox_host.roles.docker_daemon import daemon_json, operations, path_mtu
+from sandbox_host.roles.docker_daemon import bridge, daemon_json, operations, path_mtu
 from sandbox_host.roles.docker_daemon.facts import LinksAndRoutes
 from sandbox_host.roles.docker_daemon.settings import DockerDaemonSettings
 
@@ -50,13 +51,30 @@ def docker_daemon(settings: DockerDaemonSettings, runtimes=None, released: dict 
 
 
 @deploy("Docker daemon restart")
-def restart_if_changed(settings: DockerDaemonSettings, init: str, *changes):
-    """Restart dockerd at most once, only if one of ``changes`` changed; roll back if unhealthy."""
+def restart_if_changed(settings: DockerDaemonSettings, init: str, *changes, detected_mtu: int | None = None):
+    """Restart dockerd at most once, only if one of ``changes`` changed or docker0 still lacks
+    daemon.json's bridge settings (bridge.py); roll back if unhealthy. ``detected_mtu``: the
+    path MTU for ``docker_daemon.mtu: auto`` (detect_mtu)."""
     changes = [change for change in changes if change is not None]
+    network = host.get_fact(DockerNetwork, object_id="bridge")
+    managed = daemon_json.managed_options(settings, detected_mtu=detected_mtu)
+    pending = bridge.pending(managed, network[0] if network else None)
+    bridge_options = bridge.expected_options(managed)
+    if pending:
+        others = bridge.left_running(host.get_fact(DockerContainers))
+        if others:
+            # Restarting again would not help (and would only disturb those containers).
+            logger.warning("%sdocker0 keeps %s while these containers run: %s. dockerd rebuilds docker0 from "
+                           "daemon.json only when it starts with no container running (live-restore keeps them "
+                           "through a restart); stop them, then run the deploy again",
+                           host.print_prefix, bridge.describe(pending), ", ".join(others))
+            pending, bridge_options = {}, []
     return operations.restart(
-        name="Restart dockerd (config changed), roll back if it does not come back",
+        name=("Restart dockerd (config changed), roll back if it does not come back" if not pending else
+              f"Apply daemon.json to docker0 (restart dockerd): docker0 has {bridge.describe(pending)}"),
         path=settings.path,
         init=init,
         timeout=settings.restart_timeout,
-        _if=any_changed(*changes),
+        bridge_options=bridge_options,
+        **({} if pending else {"_if": any_changed(*changes)}),
     )

@@ -11,6 +11,7 @@ from pyinfra.facts.files import File, FileContents
 from pyinfra.operations import files
 
 from sandbox_host.roles.common import scripts
+from sandbox_host.roles.common.labels import PROBE_LABELS, SPEC_LABEL
 from sandbox_host.roles.common.services import DOCKERD_SERVICE
 from sandbox_host.roles.docker_daemon import daemon_json
 
@@ -56,13 +57,17 @@ def config(path: str, managed: dict, released: dict | None = None, managed_later
 
 
 @operation(is_idempotent=False)
-def restart(path: str, init: str, timeout: int = 60):
+def restart(path: str, init: str, timeout: int = 60, bridge_options: list[str] | tuple = ()):
     """Restart dockerd once, wait until it answers, and roll daemon.json back if it does not.
 
     Run it gated on the operations that changed dockerd's configuration
     (``_if=any_changed(...)``). Fails the run after a rollback, so nobody mistakes a rolled-back
-    host for a converged one. files/restart-dockerd.sh, restarting with roles/common's
-    dockerd-service.sh.
+    host for a converged one. The containers the project recreates from a spec are stopped
+    around the restart and probes removed before it, so docker0 and their DNS come back fresh
+    (bridge.py); ``bridge_options`` ("OPTION=VALUE"): what docker0 must show afterwards (once
+    more restarted if a probe ran through the restart). files/restart-dockerd.sh, restarting with
+    roles/common's dockerd-service.sh.
     """
     restart_command = scripts.argv(DOCKERD_SERVICE, "restart", init)
-    yield scripts.command(FILES / "restart-dockerd.sh", path, int(timeout), *restart_command)
+    yield scripts.command(FILES / "restart-dockerd.sh", path, int(timeout), SPEC_LABEL, " ".join(PROBE_LABELS),
+                          " ".join(bridge_options), *restart_command)

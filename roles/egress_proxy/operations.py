@@ -9,12 +9,18 @@ from pyinfra import host
 from pyinfra.api import OperationError, QuoteString, StringCommand, operation
 from pyinfra.facts.docker import DockerContainer, DockerNetwork
 
+from sandbox_host.roles.common.facts import DockerdStartedAt, docker_time
 from sandbox_host.roles.common.labels import SPEC_LABEL
 from sandbox_host.roles.images.operations import image_id
 
 
 def spec_hash(image_ref_id: str | None, networks: list[tuple[str, str | None]], run_args: list[str]) -> str:
     return hashlib.sha256(json.dumps([image_ref_id, networks, run_args]).encode()).hexdigest()
+
+
+def started_at(container: dict) -> int | None:
+    """The container's State.StartedAt in whole seconds since the epoch."""
+    return docker_time((container.get("State") or {}).get("StartedAt"))
 
 
 def network_id(name: str) -> str | None:
@@ -39,7 +45,8 @@ def container(
     + run_args: further ``docker container create`` arguments (one token each)
 
     The image's ID and all arguments are hashed into a label. Same label and running: no
-    change. Same label, stopped: started. Different label or missing: (re)created.
+    change, unless it has run since before dockerd started (then restarted). Same label,
+    stopped: started. Different label or missing: (re)created.
     """
     if not networks:
         raise OperationError("container needs at least one network")
@@ -53,10 +60,19 @@ def container(
     existing = found[0] if found else None
 
     if existing and (existing.get("Config") or {}).get("Labels", {}).get(SPEC_LABEL) == wanted:
-        if existing["State"]["Running"]:
-            host.noop(f"container {container} is running as configured")
-        else:
+        if not existing["State"]["Running"]:
             yield StringCommand("docker container start", QuoteString(container))
+            return
+        # Running since before dockerd's last start (restarted outside the deploy, live-restore):
+        # its UDP socket to dockerd's embedded DNS keeps a stale NAT mapping and Squid's lookups
+        # hang until it restarts (measured: 12.7 s, no answer, 20 s after the restart; 0.7 s
+        # after a container restart). The deploy's own restarts stop and start it themselves.
+        container_start = started_at(existing)
+        dockerd_start = host.get_fact(DockerdStartedAt) if container_start else None
+        if dockerd_start and container_start < dockerd_start:
+            yield StringCommand("docker container restart", QuoteString(container))
+            return
+        host.noop(f"container {container} is running as configured")
         return
 
     if not current_image:

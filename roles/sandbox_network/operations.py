@@ -10,7 +10,7 @@ from pyinfra.api import OperationError, QuoteString, StringCommand, operation
 from pyinfra.facts.docker import DockerContainers, DockerNetwork, DockerNetworks
 
 from sandbox_host.roles.common import scripts
-from sandbox_host.roles.common.labels import AGENT_LABEL, PROBE_LABELS, SPEC_LABEL
+from sandbox_host.roles.common.labels import AGENT_LABEL, PROBE_LABELS, recreated_by_owner
 from sandbox_host.roles.sandbox_network.facts import FilterRules, Routes
 
 BRIDGE_NAME_OPT = "com.docker.network.bridge.name"
@@ -86,7 +86,7 @@ def replaceable(container: dict) -> bool:
     running sandbox holds someone's session, and containers the project did not make are not its
     to remove."""
     labels = (container.get("Config") or {}).get("Labels") or {}
-    if SPEC_LABEL in labels or any(label in labels for label in PROBE_LABELS):
+    if recreated_by_owner(labels):
         return True
     key, value = AGENT_LABEL
     return labels.get(key) == value and not (container.get("State") or {}).get("Running")

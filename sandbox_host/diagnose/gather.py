@@ -21,6 +21,7 @@ from pyinfra.facts import server
 from sandbox_host.diagnose.facts import docker as daemon_facts
 from sandbox_host.diagnose.facts import environment, network, probes
 from sandbox_host.diagnose.facts._util import quote
+from sandbox_host.roles.common.facts import DockerdStartedAt
 from sandbox_host.roles.firewall import facts as firewall_facts
 from sandbox_host.roles.gvisor import facts as gvisor_facts
 from sandbox_host.diagnose.options import ProbeOptions
@@ -208,6 +209,8 @@ def gather_host(host, options: ProbeOptions) -> dict:
         "ufw": ufw_summary(_fact(host, firewall_facts.UfwStatus)),
     }
     report["dockerd"] = _fact(host, daemon_facts.DockerdState, answering=report["docker"]["status"] in ("ok", "permission denied"))
+    if isinstance(report["dockerd"], dict):
+        report["dockerd"]["started_at"] = _fact(host, DockerdStartedAt)
     report["daemon_proxy_reach"] = _proxy_reach(host, report)
     runtimes = ((report["docker"].get("info") or {}).get("Runtimes")) or {}
     runsc_path = runtimes.get(options.runsc_runtime) or "runsc"
@@ -231,6 +234,10 @@ def gather_host(host, options: ProbeOptions) -> dict:
             host, probes.SandboxProxyProbe, options.probe_image, options.sandbox_network, options.proxy_ip,
             options.proxy_port, options.proxy_target, timeout=options.probe_timeout,
         )
+        if report["sandbox_proxy"].get("status") == "ok":
+            # A proxy running since before dockerd's last start resolves through a stale mapping.
+            report["sandbox_proxy"]["container"] = _fact(host, probes.ProxyContainerStarted, options.sandbox_network,
+                                                         options.proxy_ip)
     else:
         skipped = {"status": "skipped", "reason": "docker not running" if not docker_ok else "container probes off"}
         report["container"] = dict(skipped)

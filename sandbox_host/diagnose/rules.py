@@ -11,6 +11,7 @@ import re
 from sandbox_host.diagnose import forwarding
 from sandbox_host.diagnose import rules_mtu
 from sandbox_host.diagnose.findings import Finding, ordered
+from sandbox_host.roles.common.facts import docker_time
 
 SEED_IPV6 = "seed 000 §1 (IPv6 connectivity timeout)"
 SEED_001 = "seed 001 §{} ({})"
@@ -879,6 +880,41 @@ def sandbox_proxy_unreachable(report: dict) -> list[Finding]:
     )]
 
 
+def sandbox_proxy_older_than_dockerd(report: dict) -> list[Finding]:
+    """The egress proxy fails CONNECT and has run since before dockerd's last start: with
+    live-restore it kept running through the restart, and its long-lived UDP socket to dockerd's
+    embedded DNS (127.0.0.11) keeps a NAT mapping to the resolver's old port, so Squid's lookups
+    hang (measured: no answer in 12 s, 20 s after the restart; a fresh `getent` in the same
+    container answers). Named before sandbox_proxy_cannot_reach_target, which it explains."""
+    probe = _get(report, "sandbox_proxy", default={}) or {}
+    container = probe.get("container") if isinstance(probe.get("container"), dict) else None
+    dockerd_started = _get(report, "dockerd", "started_at")
+    # The symptom is no answer at all (Squid waits on its lookup); a 5xx answer means Squid's DNS works.
+    if probe.get("status") != "ok" or probe.get("connect_status") is not None or not probe.get("proxy_reachable") \
+            or not container:
+        return []
+    if _get(report, "container", "resolve", "status") not in (None, "ok"):
+        return []  # a fresh container cannot resolve either: container_dns_failing explains both
+    proxy_started = docker_time(container.get("started_at"))
+    if not isinstance(dockerd_started, int) or proxy_started is None or proxy_started >= dockerd_started:
+        return []
+    name = container.get("name")
+    return [Finding(
+        id="sandbox_proxy_older_than_dockerd",
+        title=f"the egress proxy {name} has run since before dockerd's last start, and CONNECT gets no answer",
+        severity="high", likelihood=93,
+        why="dockerd was restarted with live-restore while the proxy ran: Squid's DNS socket still goes to dockerd's "
+            "embedded resolver under its old NAT mapping, so every lookup hangs and the agent's requests time out.",
+        evidence={"probe": {k: v for k, v in probe.items() if k != "container"}, "proxy container": container,
+                  "dockerd started (epoch s)": dockerd_started, "proxy started (epoch s)": proxy_started},
+        fix=[f"sudo docker restart {name}"],
+        permanent={"egress_proxy.container_name": name},
+        seed="seed 003 (proxy sidecar on an internal network)",
+        notes=["The deploy restarts a proxy that has run since before dockerd started, and stops and starts it "
+               "around its own dockerd restarts."],
+    )]
+
+
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     """One finding per (id, bridge): the outbound and reply directions usually fail together."""
     seen, out = set(), []
@@ -905,6 +941,7 @@ RULES = [
     nat_masquerade_missing,
     mtu_larger_than_path,
     rules_mtu.mtu_larger_than_tunnel,
+    rules_mtu.bridge_mtu_not_applied,
     container_dns_failing,
     host_dns_failing,
     ipv6_enabled_without_route,
@@ -916,6 +953,7 @@ RULES = [
     old_runsc_on_new_kernel,
     runsc_fails_to_start,
     sandbox_proxy_unreachable,
+    sandbox_proxy_older_than_dockerd,
 ]
 
 

@@ -75,3 +75,31 @@ def mtu_larger_than_tunnel(report: dict) -> list[Finding]:
         notes=["docker_daemon.mtu: auto (the default) finds tunnels that routes go through; a number in group_vars "
                "wins, and host_network.mss_clamping: pmtu clamps what is forwarded."],
     )]
+
+
+def bridge_mtu_not_applied(report: dict) -> list[Finding]:
+    """daemon.json's mtu never reached docker0: dockerd rebuilds its default bridge only when it
+    starts with no container running, and live-restore keeps containers running through restarts
+    (roles/docker_daemon/bridge.py). Restarting dockerd again, the usual fix, changes nothing."""
+    content = (report.get("daemon_json") or {}).get("content") or {}
+    wanted = content.get("mtu")
+    networks = (report.get("docker") or {}).get("networks") or []
+    has = next((net.get("mtu") for net in networks if net.get("name") == "bridge"), None)
+    if not isinstance(wanted, int) or not has or has == wanted:
+        return []
+    return [Finding(
+        id="bridge_mtu_not_applied",
+        title=f"docker0 still has MTU {has} although daemon.json says {wanted}: dockerd kept its old bridge",
+        severity="high" if has > wanted else "medium", likelihood=86,
+        why="dockerd builds docker0 from daemon.json only when it starts with no container running; with live-restore "
+            "containers run through every restart, so a changed mtu never reaches docker0 or the containers on it "
+            "(dockerd logs 'There are old running containers, the network config will not take affect').",
+        evidence={"docker network bridge mtu": has, "daemon_json.mtu": wanted,
+                  "daemon_json.live-restore": content.get("live-restore")},
+        fix=["docker ps  # stop the containers that run (docker stop NAME...), then:",
+             "sudo systemctl restart docker  # dockerd rebuilds docker0 with daemon.json's mtu; start them again after"],
+        permanent={"docker_daemon.mtu": wanted},
+        seed=SEED,
+        notes=["The deploy stops the containers it recreates anyway (egress proxy, credential gateways) around its "
+               "restart; it names any other running container that keeps docker0 as it is."],
+    )]

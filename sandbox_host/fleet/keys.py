@@ -29,6 +29,7 @@ OPERATION_KEYS: list[tuple[str, str]] = [
     (r"^gVisor runtime \|", "gvisor.source"),
     (r"^Docker daemon config \|", "docker_daemon"),
     (r"^Docker daemon proxy \|", "docker_proxy"),
+    (r"^Docker daemon restart \| Apply daemon.json to docker0", "docker_daemon.mtu/icc/fixed_cidr (docker0)"),
     (r"^Docker daemon restart \|", "docker_daemon.restart_timeout"),
     (r"^Images: base image \|", "images.base_image"),
     (r"Smoke run under runsc", "gvisor.runtime_name"),

@@ -9,8 +9,6 @@ operation that would yield commands "will change". Nothing is executed until ``e
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from dataclasses import dataclass, field
 
 import gevent
@@ -22,6 +20,7 @@ from pyinfra.api.state import StateStage
 from pyinfra.context import ctx_host, ctx_state
 
 from sandbox_host.inventory import FleetSpec
+from sandbox_host.ssh_nodelay import set_nodelay
 
 log = logging.getLogger("sandbox-host.fleet")
 
@@ -31,21 +30,6 @@ def deploy_function():
     from sandbox_host.deploys.sandbox_host import deploy_sandbox_host
 
     return deploy_sandbox_host
-
-
-def set_nodelay(host) -> bool:
-    """TCP_NODELAY on the host's SSH socket. Every fact and operation is a short command and its
-    answer: with Nagle's algorithm each round trip waits ~40 ms for the peer's delayed ACK
-    (measured by issue 9: `true` over a paramiko channel 47 ms without, 3.4 ms with). pyinfra's
-    SSH connector has no setting for it (an upstream candidate), so set it on the connected
-    transport's socket; SANDBOX_HOST_SSH_NODELAY=0 leaves it off (for the benchmark's A/B)."""
-    client = getattr(host.connector, "client", None)
-    transport = client.get_transport() if client is not None and hasattr(client, "get_transport") else None
-    sock = getattr(transport, "sock", None)
-    if not isinstance(sock, socket.socket) or sock.family not in (socket.AF_INET, socket.AF_INET6):
-        return False  # @local, @docker, or a ProxyCommand pipe: no TCP socket of ours
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return True
 
 
 @dataclass
@@ -93,7 +77,7 @@ class Session:
             if host not in self.state.activated_hosts:
                 self.plans[host.name].status = "unreachable"
                 self.plans[host.name].error = "could not connect"
-            elif os.environ.get("SANDBOX_HOST_SSH_NODELAY", "1") != "0":
+            else:
                 set_nodelay(host)
         return self
 

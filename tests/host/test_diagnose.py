@@ -230,18 +230,16 @@ CASES = [
          "fix", [0, 1], cleanup=[RESTORE]),
     Case("firewall_rule_drops_bridge", ["iptables -I DOCKER-USER -i docker0 -j DROP"], "fix", [0]),
     Case("nat_masquerade_missing", [SAVE, "iptables -t nat -F POSTROUTING"], "fix", [0], cleanup=[RESTORE]),
-    # The deploy recreates the sandbox networks with the new MTU (and would replace the egress
-    # proxy on them itself), but the proxy is removed before the repair all the same: with
-    # live-restore, a dockerd restarted while a container runs keeps docker0's old MTU (seen here:
-    # the finding stayed after the repair when the proxy ran through the restart; not yet
-    # explained further). Both ways: the repair (scenario MTU -> 1300) and the way back. The uplink
-    # gets back the MTU it had: the machine running the tests may itself sit behind a smaller path
-    # MTU. The conformance timer keeps running: its probe takes its address from the network's
-    # dynamic range, never the proxy's (tests/host/test_sandbox_addresses.py).
+    # The deploy recreates the sandbox networks with the new MTU and gets docker0 its new MTU
+    # with the egress proxy (and gateways) running: with live-restore dockerd keeps docker0's old
+    # settings while any container runs through the restart, so the deploy stops its own around it
+    # (roles/docker_daemon/bridge.py; test_dockerd_restart.py). Both ways: the repair
+    # (scenario MTU -> 1300) and the way back. The uplink gets back the MTU it had: the machine
+    # running the tests may itself sit behind a smaller path MTU. The conformance timer keeps
+    # running: its probe takes its address from the network's dynamic range, never the proxy's
+    # (tests/host/test_sandbox_addresses.py).
     Case("mtu_larger_than_path", ["ip link set eth0 mtu 1300"], "deploy", ["docker_daemon.mtu"],
-         before_repair=[f"docker rm -f {PROXY_CONTAINER}"],
-         cleanup=[lambda host: host.check_output(f"ip link set eth0 mtu {UPLINK['mtu']}"),
-                  f"docker rm -f {PROXY_CONTAINER}"]),
+         cleanup=[lambda host: host.check_output(f"ip link set eth0 mtu {UPLINK['mtu']}")]),
     # Containers get a resolver where nothing answers (the test host's own docker0 address).
     Case("container_dns_failing", [lambda host: set_daemon_dns(host, ["docker0"]), "systemctl restart docker"],
          "deploy", ["docker_daemon.dns"], cleanup=[lambda host: set_daemon_dns(host, []), "systemctl restart docker"]),
@@ -249,24 +247,21 @@ CASES = [
          ["sysctl -w net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.eth0.disable_ipv6=0",
           "ip -6 addr add 2001:db8:5::2/64 dev eth0 nodad"],
          "deploy", ["host_network.disable_ipv6"]),
+    # Each hand restart of dockerd below restarts the egress proxy too: with live-restore it would
+    # keep running with a stale mapping to dockerd's DNS (sandbox_proxy_older_than_dockerd, a
+    # cause of its own: tests/host/test_dockerd_restart.py, tests/unit/test_diagnose_rules.py).
     Case("daemon_proxy_missing",
-         ["rm -f /etc/systemd/system/docker.service.d/http-proxy.conf", "systemctl daemon-reload", "systemctl restart docker"],
+         ["rm -f /etc/systemd/system/docker.service.d/http-proxy.conf", "systemctl daemon-reload", "systemctl restart docker",
+          lambda host: restart_proxy(host)],
          "deploy", ["docker_proxy.http_proxy", "docker_proxy.https_proxy", "docker_proxy.no_proxy"],
          setup=[f"printf 'HTTP_PROXY={PROXY}\\nHTTPS_PROXY={PROXY}\\n' >> /etc/environment"],
          cleanup=["sed -i '/_PROXY=/d' /etc/environment"],
-         setup_overlay={"docker_proxy.http_proxy": PROXY, "docker_proxy.https_proxy": PROXY},
-         # Seen in full runs: after the dockerd restart of the break, the egress proxy's CONNECT
-         # probe fails too, and that symptom (likelihood 91) outranks the cause (65). Alone, and
-         # after the mtu, container_dns and ipv6 cases, it passes (3 runs); the symptom came back
-         # once, in a run where the mtu case's repair converge had failed half-way (the proxy
-         # removed, the networks not yet recreated) and ipv6_enabled_without_route then had it on
-         # top as well: a state left behind by an earlier case, not this break. Not yet explained.
-         marks=[pytest.mark.xfail(reason="sandbox_proxy_cannot_reach_target outranks daemon_proxy_missing "
-                                         "after the break's dockerd restart (open, issue 13)", strict=False)]),
+         setup_overlay={"docker_proxy.http_proxy": PROXY, "docker_proxy.https_proxy": PROXY}),
     # Debian's runsc (2022) on this kernel: the deploy registers it with the workaround; taking
     # the workaround out by hand makes every runsc container fail to start. The proxy is
     # restarted after the resolver switch in case the converge (re)started it meanwhile.
-    Case("old_runsc_on_new_kernel", [lambda host: edit_daemon_json(host, drop_runsc_args), "systemctl restart docker"],
+    Case("old_runsc_on_new_kernel", [lambda host: edit_daemon_json(host, drop_runsc_args), "systemctl restart docker",
+                                     lambda host: restart_proxy(host)],
          "deploy", ["gvisor.network_bug_workaround"],
          cleanup=[lambda host: edit_daemon_json(host, lambda c: c.pop("runtimes", None)), "systemctl restart docker",
                   "apt-get -y -q purge runsc", "rm -f /var/lib/sandbox-host/runtime-check.json"],

@@ -193,6 +193,13 @@ def sandbox_proxy_denies(r):
     r["sandbox_proxy"].update(connect_status=403, connect_reply="HTTP/1.1 403 Forbidden")
 
 
+def sandbox_proxy_outlived_dockerd(r):
+    """dockerd restarted (live-restore) under a running proxy: CONNECT gets no answer."""
+    r["sandbox_proxy"].update(connect_status=None, connect_reply=None,
+                              container={"name": "sandbox-egress-proxy", "started_at": "2026-11-30T18:34:27.5Z"})
+    r["dockerd"]["started_at"] = 1796063667 + 60
+
+
 def sandbox_proxy_down(r):
     r["sandbox_proxy"].update(proxy_reachable=False, connect_status=None, connect_reply=None)
 
@@ -216,7 +223,30 @@ CAUSES = [
     (dockerd_down, "docker_daemon_unreachable", "docker_engine.start"),
     (sandbox_proxy_denies, "sandbox_proxy_cannot_reach_target", "egress_proxy"),
     (sandbox_proxy_down, "sandbox_proxy_unreachable", "sandbox_network.proxy_ip"),
+    (sandbox_proxy_outlived_dockerd, "sandbox_proxy_older_than_dockerd", "egress_proxy.container_name"),
 ]
+
+
+@pytest.mark.parametrize("connect_status", [200, 403, 503])
+def test_a_proxy_older_than_dockerd_that_answers_is_no_finding(connect_status):
+    r = healthy()
+    sandbox_proxy_outlived_dockerd(r)
+    r["sandbox_proxy"]["connect_status"] = connect_status
+    assert "sandbox_proxy_older_than_dockerd" not in [f.id for f in rules.run_rules(r)]
+
+
+def test_a_proxy_older_than_dockerd_is_not_blamed_when_no_container_resolves():
+    r = healthy()
+    sandbox_proxy_outlived_dockerd(r)
+    container_dns_broken(r)
+    assert [f.id for f in rules.run_rules(r)][:1] == ["container_dns_failing"]
+
+
+def test_a_proxy_started_after_dockerd_is_not_blamed():
+    r = healthy()
+    sandbox_proxy_outlived_dockerd(r)
+    r["dockerd"]["started_at"] = 1796063667
+    assert [f.id for f in rules.run_rules(r)][:1] == ["sandbox_proxy_cannot_reach_target"]
 
 
 @pytest.mark.parametrize("breaks, cause, key", CAUSES, ids=[c[0].__name__ for c in CAUSES])

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from sandbox_host.diagnose import rules
-from sandbox_host.diagnose.rules_mtu import mtu_larger_than_tunnel
+from sandbox_host.diagnose.rules_mtu import bridge_mtu_not_applied, mtu_larger_than_tunnel
 
 from test_diagnose_rules import healthy
 
@@ -60,3 +60,22 @@ def test_routes_decide_when_the_report_has_them():
     }
     found = mtu_larger_than_tunnel(r)
     assert found and found[0].permanent == {"docker_daemon.mtu": 1360}
+
+
+def test_docker0_behind_daemon_json_is_named_first_with_why_a_restart_alone_does_not_help():
+    """live-restore kept docker0 at 1500 through the restart meant to apply daemon.json's 1400."""
+    r = healthy()
+    bridge = next(net for net in r["docker"]["networks"] if net["name"] == "bridge")
+    wanted = r["daemon_json"]["content"]["mtu"] = bridge["mtu"] = 1400
+    assert bridge_mtu_not_applied(r) == []
+    bridge["mtu"] = 1500
+    found = rules.run_rules(r)
+    assert found and found[0].id == "bridge_mtu_not_applied", [f.id for f in found]
+    assert found[0].evidence["docker network bridge mtu"] == 1500 and found[0].evidence["daemon_json.mtu"] == wanted
+    assert found[0].permanent == {"docker_daemon.mtu": wanted}
+
+
+def test_docker0_without_an_mtu_in_daemon_json_is_not_behind():
+    r = healthy()
+    r["daemon_json"]["content"].pop("mtu", None)
+    assert bridge_mtu_not_applied(r) == []

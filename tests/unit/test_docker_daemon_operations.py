@@ -8,6 +8,7 @@ import pytest
 from pyinfra.api import OperationValueError
 from pyinfra.facts.files import Directory, File, FileContents, Sha1File
 
+from sandbox_host.roles.common.labels import PROBE_LABELS, SPEC_LABEL
 from sandbox_host.roles.docker_daemon import daemon_json, operations
 from fakehost import run_operation
 
@@ -79,7 +80,7 @@ def test_restart_is_one_program_with_rollback(init):
     restart = ROLE_FILES / "restart-dockerd.sh"
     service = ROLE_FILES.parents[1] / "common" / "files" / "dockerd-service.sh"
     assert commands == [shlex.join([
-        "sh", "-c", restart.read_text(), "restart-dockerd.sh", PATH, "30",
+        "sh", "-c", restart.read_text(), "restart-dockerd.sh", PATH, "30", SPEC_LABEL, " ".join(PROBE_LABELS), "",
         "sh", "-c", service.read_text(), "dockerd-service.sh", "restart", init,
     ])]
 
@@ -89,6 +90,11 @@ def test_restart_is_one_program_with_rollback(init):
 FAKE_DOCKER = Path(__file__).parent / "fixtures" / "fake-docker"
 
 
+def docker_log(tmp_path):
+    """Where the fake docker writes its calls: beside tmp_path, which must hold only daemon.json's files."""
+    return tmp_path.with_name(tmp_path.name + "-docker-calls.log")
+
+
 def run_restart(tmp_path, new: str, old: str | None):
     config = tmp_path / "daemon.json"
     config.write_text(new)
@@ -96,10 +102,12 @@ def run_restart(tmp_path, new: str, old: str | None):
         (tmp_path / "daemon.json.sandbox-host.absent").write_text("")
     else:
         (tmp_path / "daemon.json.sandbox-host.bak").write_text(old)
-    env = {"PATH": f"{FAKE_DOCKER}:/usr/bin:/bin", "FAKE_DOCKER_CONFIG": str(config)}
+    env = {"PATH": f"{FAKE_DOCKER}:/usr/bin:/bin", "FAKE_DOCKER_CONFIG": str(config),
+           "FAKE_DOCKER_LOG": str(docker_log(tmp_path))}
     # `true` stands for dockerd-service.sh restart: the fake dockerd reads the file on each call.
     return subprocess.run(
-        ["sh", str(ROLE_FILES / "restart-dockerd.sh"), str(config), "1", "true"],
+        ["sh", str(ROLE_FILES / "restart-dockerd.sh"), str(config), "1", "spec-label", "probe-a probe-b",
+         "com.docker.network.driver.mtu=1400", "true"],
         env=env, capture_output=True, text=True, timeout=30,
     )
 
@@ -108,6 +116,17 @@ def test_restart_program_keeps_a_healthy_config_and_drops_the_backup(tmp_path):
     result = run_restart(tmp_path, new='{"healthy": 1}', old='{"old": 1}')
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["daemon.json"]
+
+
+@pytest.mark.parametrize("new", ['{"healthy": 1}', '{"broken": 1}'])
+def test_restart_program_stops_containers_before_and_starts_them_after(tmp_path, new):
+    """Whether the new file is kept or rolled back, the containers run again afterwards."""
+    result = run_restart(tmp_path, new=new, old='{"healthy": "old"}')
+    assert result.returncode == (0 if "healthy" in new else 1), result.stderr
+    # The fake's `docker ps --filter label=L` lists "L-1 L-2" (tests/unit/fixtures/fake-docker).
+    assert docker_log(tmp_path).read_text().splitlines() == [
+        "rm --force probe-a-1 probe-a-2", "rm --force probe-b-1 probe-b-2",
+        "stop --time 10 spec-label-1 spec-label-2", "start spec-label-1 spec-label-2"]
 
 
 def test_restart_program_rolls_back_to_the_backup(tmp_path):

@@ -7,6 +7,7 @@ from pyinfra.api import OperationError
 from pyinfra.facts.docker import DockerContainer, DockerImage, DockerNetwork
 
 from fakehost import run_operation
+from sandbox_host.roles.common.facts import DockerdStartedAt
 from sandbox_host.roles.egress_proxy import operations as ops
 from sandbox_host.roles.egress_proxy import squid
 from sandbox_host.roles.egress_proxy.deploy import run_args
@@ -223,6 +224,15 @@ def test_missing_container_is_created_connected_and_started():
 def test_running_with_the_same_spec_is_no_change():
     commands, noops = run(with_image(existing(WANTED)), **SPEC)
     assert commands == [] and noops == ["container sandbox-egress-proxy is running as configured"]
+
+
+@pytest.mark.parametrize("dockerd_started, restarted", [(1796063668, True), (1796063667, False), (None, False)])
+def test_running_since_before_dockerd_started_is_restarted(dockerd_started, restarted):
+    """Its DNS through dockerd's embedded resolver is stale after a dockerd restart (live-restore)."""
+    container = existing(WANTED)
+    container[0]["State"]["StartedAt"] = "2026-11-30T18:34:27.123456789Z"  # 1796063667
+    commands, _ = run({**with_image(container), (DockerdStartedAt,): dockerd_started}, **SPEC)
+    assert commands == (["docker container restart sandbox-egress-proxy"] if restarted else [])
 
 
 def test_stopped_with_the_same_spec_is_started():

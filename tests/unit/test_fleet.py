@@ -144,7 +144,7 @@ def test_nodelay_is_set_on_the_ssh_socket_only():
     import socket
     from types import SimpleNamespace
 
-    from sandbox_host.fleet.plan import set_nodelay
+    from sandbox_host.ssh_nodelay import set_nodelay
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         transport = SimpleNamespace(sock=sock)

@@ -8,7 +8,7 @@ from pyinfra.api import FactBase
 
 from sandbox_host.diagnose import procnet
 from sandbox_host.diagnose.facts import ABSENT, FILES
-from sandbox_host.diagnose.facts._util import guard, is_absent, name, quote
+from sandbox_host.diagnose.facts._util import guard, is_absent, name, quote, script
 from sandbox_host.roles.common import scripts
 
 RUN_PROBE = FILES / "run-probe.sh"
@@ -108,3 +108,18 @@ class SandboxProxyProbe(FactBase):
             "connect_status": code,
             "connect_reply": status_line[:200] or None,
         }
+
+
+class ProxyContainerStarted(FactBase):
+    """The container holding the proxy's address on the sandbox network (files/proxy-container.sh):
+    {"name", "started_at"} (RFC 3339), or None when none does."""
+
+    def requires_command(self, network, proxy_ip) -> str:
+        return "docker"
+
+    def command(self, network, proxy_ip):
+        return script("proxy-container.sh", network, proxy_ip)
+
+    def process(self, output):
+        parts = " ".join(output).split()
+        return {"name": parts[0], "started_at": parts[1]} if len(parts) == 2 else None
