@@ -278,6 +278,9 @@ def test_healthy_host_has_no_finding(probe_host, tmp_path):
     report = gather(tmp_path)
     # The proxy probe ran and its CONNECT went through to the test's listener.
     assert report["sandbox_proxy"]["connect_status"] == 200, report["sandbox_proxy"]
+    # What sandbox_proxy_older_than_dockerd compares: the proxy container's start and dockerd's.
+    assert report["sandbox_proxy"]["container"]["name"] == PROXY_CONTAINER, report["sandbox_proxy"]
+    assert isinstance(report["dockerd"]["started_at"], int), report["dockerd"]
     assert rules.run_rules(report) == []
 
 
