@@ -27,12 +27,18 @@ def test_hand_edit_restores_managed_keys_and_keeps_unmanaged(host, settings, con
     assert after["live-restore"] is settings.docker_daemon.live_restore
     assert host.check_output("docker info --format '{{.Debug}}'") == "true"
 
-    # Take the unmanaged key out again by hand; the next run must find nothing to do.
+    # Take the unmanaged key out again by hand; the next run must find nothing to do in
+    # daemon.json. The egress proxy ran through that hand restart (live-restore): its DNS mapping is
+    # stale, so the run may restart it (tests/host/test_dockerd_restart.py), and that is all it does.
     del after["debug"]
     write_file(host, path, json.dumps(after, indent=2, sort_keys=True) + "\n")
     host.check_output("systemctl restart docker")
     code, changed, err = converge()
-    assert (code, changed) == (0, []), err
+    assert code == 0, err
+    proxy = f"Egress proxy | Container {settings.egress_proxy.container_name} "
+    # (Whether it counts as older depends on the second both started in: /proc gives dockerd's start
+    # to the second, rounded down, so a proxy started just before may pass as younger.)
+    assert [op for op in changed if not op.startswith(proxy)] == [], changed
 
 
 def test_config_that_kills_dockerd_is_rolled_back(host, settings, converge, tmp_path):
