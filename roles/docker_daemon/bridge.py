@@ -22,19 +22,20 @@ from typing import Any, Callable
 from sandbox_host.roles.common.labels import recreated_by_owner
 
 
-def _option(name: str) -> Callable[[dict], str | None]:
-    return lambda network: (network.get("Options") or {}).get(name)
-
-
 def _ip_range(network: dict) -> str | None:
     configs = (network.get("IPAM") or {}).get("Config") or []
     return next((c.get("IPRange") for c in configs if c.get("IPRange")), None)
 
 
+# daemon.json key -> (the bridge network's option showing it, how daemon.json's value reads there).
+BRIDGE_OPTIONS: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "mtu": ("com.docker.network.driver.mtu", str),
+    "icc": ("com.docker.network.bridge.enable_icc", lambda value: str(bool(value)).lower()),
+}
 # daemon.json key -> (what the bridge network shows for it, how daemon.json's value reads there).
 BRIDGE_KEYS: dict[str, tuple[Callable[[dict], Any], Callable[[Any], Any]]] = {
-    "mtu": (_option("com.docker.network.driver.mtu"), str),
-    "icc": (_option("com.docker.network.bridge.enable_icc"), lambda value: str(bool(value)).lower()),
+    **{key: ((lambda network, option=option: (network.get("Options") or {}).get(option)), as_shown)
+       for key, (option, as_shown) in BRIDGE_OPTIONS.items()},
     "fixed-cidr": (_ip_range, str),
 }
 
@@ -70,8 +71,8 @@ def left_running(containers: list[dict]) -> list[str]:
 def expected_options(managed: dict[str, Any]) -> list[str]:
     """"OPTION=VALUE" that docker0's network options show once it has daemon.json's settings
     (managed: daemon.json keys), for files/restart-dockerd.sh to check after its restart."""
-    options = {"mtu": "com.docker.network.driver.mtu", "icc": "com.docker.network.bridge.enable_icc"}
-    return [f"{options[key]}={BRIDGE_KEYS[key][1](managed[key])}" for key in options if managed.get(key) is not None]
+    return [f"{option}={as_shown(managed[key])}" for key, (option, as_shown) in BRIDGE_OPTIONS.items()
+            if managed.get(key) is not None]
 
 
 def describe(differ: dict[str, tuple[Any, Any]]) -> str:
