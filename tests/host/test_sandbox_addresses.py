@@ -13,6 +13,9 @@ import pytest
 import yaml
 
 from conftest import REPO
+from sandbox_host.roles.common import scripts
+from sandbox_host.roles.common.labels import PROBE_LABELS
+from sandbox_host.roles.sandbox_network.operations import REMOVE_NETWORK
 
 pytestmark = pytest.mark.mutates
 
@@ -116,7 +119,8 @@ def test_network_made_before_the_range_is_drift_and_the_deploy_recreates_it(host
     net = settings.sandbox_network
     proxy = settings.egress_proxy.container_name
     host.check_output(f"docker rm -f {proxy}")
-    host.check_output(f"docker network rm {net.internal_network}")
+    # As the deploy removes it: the conformance timer's probe may have joined a moment ago.
+    host.check_output(scripts.command(REMOVE_NETWORK, net.internal_network, *PROBE_LABELS))
     host.check_output(f"docker network create --driver bridge --internal --subnet {net.internal_subnet} "
                       f"--opt com.docker.network.bridge.name={net.internal_bridge} --label org.sandbox-host.managed=true "
                       f"{net.internal_network}")
