@@ -5,7 +5,9 @@
 rerun: plan and run the deploy (`sandbox-host rollout`'s path; on a converged host a no-change
 rerun); drift: dry planning only (`sandbox-host drift`). Prints per host the fact commands, the
 repeats (the same fact with the same arguments asked again) and the `docker` CLI calls among them.
-Every pyinfra fact runs its command (pyinfra 3 caches no facts), so each get_fact is a round trip.
+Every pyinfra fact runs its command (pyinfra 3 caches no facts), so each get_fact is a round trip,
+unless the fact memo (sandbox_host/fact_memo.py) or the batch of the last run's facts
+(sandbox_host/fact_batch.py, counted as one "FactBatch" command) answered it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ sys.path.insert(0, str(REPO))
 from pyinfra.api import facts as pyinfra_facts  # noqa: E402
 from pyinfra.api.host import Host  # noqa: E402
 
+from sandbox_host import fact_memo  # noqa: E402
 from sandbox_host.fleet.plan import Session  # noqa: E402
 from sandbox_host.inventory import load  # noqa: E402
 
@@ -58,6 +61,17 @@ def main() -> int:
     args = parser.parse_args()
     pyinfra_facts._get_fact = _counting_get_fact(pyinfra_facts._get_fact)
     Host.run_shell_command = _counting_run(Host.run_shell_command)
+    # fact_batch.py's one command for the facts of the last run (counted as the fact "FactBatch").
+    batch = _counting_run(fact_memo.unwrapped_run_shell_command)
+
+    def counted_batch(*args, **kwargs):
+        token = _current.set("FactBatch")
+        try:
+            return batch(*args, **kwargs)
+        finally:
+            _current.reset(token)
+
+    fact_memo.unwrapped_run_shell_command = counted_batch
     fleet = load(args.inventory)
     with Session(fleet, dry=args.mode == "drift") as session:
         plans = session.plan()

@@ -113,6 +113,26 @@ def destroy() -> None:
     docker("network", "rm", prefix(), check=False)
 
 
+def cpu_seconds() -> float | None:
+    """CPU time used so far by every test host of this prefix (its container's cgroup: sshd, the
+    shells, the docker CLI, the nested dockerd), or None where the cgroup files are not found."""
+    ids = docker("ps", "-q", "--no-trunc", "--filter", f"name=^{prefix()}[0-9]+$").stdout.split()
+    total = 0.0
+    for container in ids:
+        v1 = Path("/sys/fs/cgroup/cpuacct/docker", container, "cpuacct.usage")
+        v2 = [Path("/sys/fs/cgroup/docker", container, "cpu.stat"),
+              Path("/sys/fs/cgroup/system.slice", f"docker-{container}.scope", "cpu.stat")]
+        if v1.exists():
+            total += int(v1.read_text()) / 1e9
+            continue
+        stat = next((path for path in v2 if path.exists()), None)
+        if stat is None:
+            return None
+        usage = dict(line.split() for line in stat.read_text().splitlines())
+        total += int(usage["usage_usec"]) / 1e6
+    return total
+
+
 def pyinfra_inventory(hosts: list[tuple[str, str]], path: Path) -> Path:
     """A pyinfra inventory file (group ``bench_hosts``) of HOSTS."""
     data = {

@@ -18,7 +18,7 @@ from pyinfra.api import OperationError
 from pyinfra.operations import python
 from pyinfra.operations.util import any_changed
 
-from sandbox_host import config, docker_prefetch, fact_memo
+from sandbox_host import config, docker_prefetch, fact_batch, fact_memo
 from sandbox_host.ssh_nodelay import set_nodelay
 from sandbox_host.roles.agent.deploy import agent_image, check_offline_tarballs
 from sandbox_host.roles.common.facts import DockerResponds, InitSystem
@@ -56,6 +56,8 @@ def deploy_sandbox_host():
     fact_memo.install()
     # The CLI's SSH connections too (the fleet tools set it when they connect).
     set_nodelay(host)
+    # The facts this host was asked last run, read in one round trip instead of ~55 (fact_batch.py).
+    fact_batch.prime(host)
     init = host.get_fact(InitSystem)
     docker_running = host.get_fact(DockerResponds)
 

@@ -26,6 +26,12 @@ from pyinfra.api.command import FunctionCommand
 from pyinfra.api.host import Host
 
 
+def key_of(module: str, qualname: str, named: dict, connector: dict) -> str:
+    """One fact read's identity: the fact, its arguments by name, the connector arguments."""
+    # repr: fact arguments may be lists or dicts (unhashable); the same value gives the same text.
+    return repr((module, qualname, sorted(named.items()), sorted(connector.items())))
+
+
 class FactMemo:
     """One host's fact values since it last changed; ``reading`` > 0 while a fact runs."""
 
@@ -33,15 +39,32 @@ class FactMemo:
         self.values: dict = {}
         self.reading = 0
         self.asked = 0  # facts asked, answered from the memo or not (for benchmarks/fact_count.py)
+        # fact_batch.py: whether this run's batch was read, the entries it seeded, and what this
+        # run read from the host (key -> entry), the list the next run reads in one batch.
+        self.batch_primed = False
+        self.batched: dict[str, dict] = {}
+        self.read: dict[str, dict] = {}
+        self.resolved: dict[str, tuple[dict, frozenset]] = {}  # key_parts' connector arguments
 
     def key(self, host, cls, args, kwargs) -> str:
+        return self.key_parts(host, cls, args, kwargs)[0]
+
+    def key_parts(self, host, cls, args, kwargs) -> tuple[str, dict, dict]:
+        """(key, the fact's arguments by name, the connector arguments it runs with)."""
         # The connector arguments (sudo, env, shell...) the fact will run with, resolved as
         # pyinfra resolves them (operation, deploy, host data, config): a fact asked by a role
         # and again inside an operation with the same effective arguments is one command.
         merged = {**(host.current_op_global_arguments or {}), **kwargs}
-        resolved, _ = pop_global_arguments(host.state, host, merged)
-        connector = {k: resolved[k] for k in CONNECTOR_ARGUMENT_KEYS if k in resolved}
-        fact_kwargs = {k: v for k, v in kwargs.items() if k not in resolved}
+        # Resolving costs ~1 ms (every global argument, from every source) and a deploy asks ~80
+        # facts per host: the same operation and deploy arguments resolve the same way for a host.
+        asked = repr((sorted(merged.items()), sorted((host.current_deploy_kwargs or {}).items())))
+        if asked not in self.resolved:
+            resolved, _ = pop_global_arguments(host.state, host, dict(merged))
+            self.resolved[asked] = ({k: resolved[k] for k in CONNECTOR_ARGUMENT_KEYS if k in resolved},
+                                    frozenset(resolved))
+        connector, global_names = self.resolved[asked]
+        connector = dict(connector)
+        fact_kwargs = {k: v for k, v in kwargs.items() if k not in global_names}
         try:
             # File("/x") and File(path="/x") are one command: key by the arguments' names, as
             # pyinfra binds them to the fact's command().
@@ -49,21 +72,34 @@ class FactMemo:
             named.pop("self", None)
         except (AttributeError, TypeError):
             named = {"args": args, **fact_kwargs}
-        # repr: fact arguments may be lists or dicts (unhashable); the same value gives the same text.
-        return repr((cls.__module__, cls.__qualname__, sorted(named.items()), sorted(connector.items())))
+        return key_of(cls.__module__, cls.__qualname__, named, connector), named, connector
 
     def get(self, host, read, cls, args, kwargs):
         """The value ``read()`` gives, run only when this fact was not read since the last change."""
         self.asked += 1
-        key = self.key(host, cls, args, kwargs)
+        key, named, connector = self.key_parts(host, cls, args, kwargs)
         if key not in self.values:
             self.reading += 1
             try:
                 self.values[key] = read()
             finally:
                 self.reading -= 1
+            if key not in self.read:
+                self.read[key] = {"module": cls.__module__, "fact": cls.__qualname__, "args": named,
+                                  "connector": connector}
+        elif key in self.batched and key not in self.read:
+            self.read[key] = self.batched[key]  # read by this run's batch: in the next one's too
         # A copy: a caller that edits its value must not change what the next caller reads.
         return copy.deepcopy(self.values[key])
+
+    def seed_key(self, key: str, value, entry: dict) -> None:
+        """VALUE as the answer of the fact under KEY, read by fact_batch.py's batch (ENTRY)."""
+        self.values[key] = value
+        self.batched[key] = entry
+
+    def read_entries(self) -> list[dict]:
+        """What this run read from the host, in the order it first asked."""
+        return list(self.read.values())
 
     def changed(self) -> None:
         """The host ran something that is not a fact: every value may be stale."""
@@ -79,6 +115,8 @@ def memo_of(host) -> FactMemo:
 
 
 _installed = False
+# Host.run_shell_command as pyinfra defines it: fact_batch.py's batch is a fact read, not a change.
+unwrapped_run_shell_command = Host.run_shell_command
 
 
 def install() -> None:

@@ -156,8 +156,21 @@ def group_files(directory: Path | list[Path] | None = None) -> list[str]:
     return sorted({p.stem for d in _as_dirs(directory) for p in d.glob("*.yml") if p.stem != "all"})
 
 
+# validate_all's verdicts in this process, by the files' identities: the deploy calls it once per
+# host, and a 20-host fleet would otherwise parse and validate every file 20 times.
+_valid: set[tuple] = set()
+
+
+def _files_signature(directory: Path | list[Path] | None) -> tuple:
+    files = sorted(p for d in _as_dirs(directory) for p in d.glob("*.yml"))
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+
+
 def validate_all(directory: Path | list[Path] | None = None) -> None:
     """Validate all.yml and each group file over it, so one bad file stops every run up front."""
+    signature = _files_signature(directory)
+    if signature in _valid:
+        return
     errors = []
     for groups in [()] + [(group,) for group in group_files(directory)]:
         try:
@@ -166,6 +179,7 @@ def validate_all(directory: Path | list[Path] | None = None) -> None:
             errors.append(str(exc))
     if errors:
         raise ConfigError("\n".join(dict.fromkeys(errors)))
+    _valid.add(signature)
 
 
 def load_or_exit(groups: Iterable[str] = ()) -> HostConfig:

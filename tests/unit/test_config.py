@@ -85,6 +85,22 @@ def test_validate_all_checks_every_group_file(tmp_path):
         config.validate_all(tmp_path)
 
 
+def test_validate_all_checks_again_once_a_file_changed(tmp_path):
+    # Valid files are validated once per process (the deploy asks once per host); an edit, or a
+    # file added, is checked again.
+    write(tmp_path, "all.yml", "{}\n")
+    write(tmp_path, "good.yml", "docker_daemon: {mtu: 1450}\n")
+    config.validate_all(tmp_path)
+    config.validate_all(tmp_path)
+    write(tmp_path, "good.yml", "docker_daemon: {mtu: 1}\n")
+    with pytest.raises(config.ConfigError, match="good.yml: docker_daemon.mtu"):
+        config.validate_all(tmp_path)
+    write(tmp_path, "good.yml", "docker_daemon: {mtu: 1450}\n")
+    write(tmp_path, "new.yml", "docker_daemon: {mtu: 2}\n")
+    with pytest.raises(config.ConfigError, match="new.yml: docker_daemon.mtu"):
+        config.validate_all(tmp_path)
+
+
 def test_shipped_group_vars_are_valid():
     config.validate_all()
 
