@@ -51,14 +51,25 @@ def enabled() -> bool:
     return fact_memo.active() and os.environ.get("SANDBOX_HOST_FACT_BATCH", "1") != "0"
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+def cache_dir() -> Path | None:
+    """Where the lists live; None when the home folder is another user's (`sudo` that kept the
+    caller's HOME): root's files must not land in a user's home, so that run lists nothing."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        home = Path.home()
+        try:
+            if home.stat().st_uid != os.geteuid():
+                return None
+        except OSError:
+            return None
+        base = str(home / ".cache")
     return Path(base) / "sandbox-host" / "fact-lists"
 
 
-def list_path(host_name: str) -> Path:
+def list_path(host_name: str) -> Path | None:
     # A hash, not the name: inventory names may hold '/', '@' or a user.
-    return cache_dir() / (hashlib.sha256(host_name.encode()).hexdigest()[:32] + ".json")
+    directory = cache_dir()
+    return directory / (hashlib.sha256(host_name.encode()).hexdigest()[:32] + ".json") if directory else None
 
 
 def _plain(value) -> bool:
@@ -88,8 +99,9 @@ def keepable(item: dict) -> bool:
 
 def load_list(host_name: str) -> list[dict]:
     """The saved list, or [] when there is none or it is not one this version wrote."""
+    path = list_path(host_name)
     try:
-        data = json.loads(list_path(host_name).read_text())
+        data = json.loads(path.read_text()) if path else None
     except (OSError, ValueError):
         return []
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("facts"), list):
@@ -99,14 +111,20 @@ def load_list(host_name: str) -> list[dict]:
 
 
 def save_list(host_name: str, entries: list[dict]) -> None:
-    """Write atomically (another run may be reading it), mode 0600 in a 0700 folder."""
-    directory = cache_dir()
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".fact-list-")
+    """Write atomically (another run may be reading it), mode 0600 in a 0700 folder. A list that
+    cannot be written (read-only home, full disk) only costs the next run its batch."""
+    path = list_path(host_name)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".fact-list-")
+    except OSError:
+        return
     try:
         with os.fdopen(fd, "w") as out:
             json.dump({"version": VERSION, "host": host_name, "facts": entries}, out)
-        os.replace(tmp, list_path(host_name))
+        os.replace(tmp, path)
     except OSError:
         Path(tmp).unlink(missing_ok=True)
 

@@ -177,3 +177,25 @@ def test_off_switch(tmp_path, monkeypatch):
 def test_split_outputs_cuts_at_this_batch_s_own_marker_only():
     lines = ["out", "0 abc", "", "1 0123", "", "0 0123"]  # "0 abc": like another batch's marker
     assert fact_batch.split_outputs(lines, "0123") == [(1, ["out", "0 abc"]), (0, [])]
+
+
+def test_an_unwritable_cache_costs_only_the_batch(tmp_path, monkeypatch):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder would go\n")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    path = str(tmp_path / "runs")
+    run([(CountingFact, {"path": path})])  # saving fails quietly
+    seeded, (answer,) = run([(CountingFact, {"path": path})])
+    assert (seeded, answer) == (0, {"runs": 2})
+
+
+def test_a_home_of_another_user_gets_no_list(tmp_path, monkeypatch):
+    # `sudo` that kept the caller's HOME: root's files must not land in the user's home.
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setattr(fact_batch.os, "geteuid", lambda: home.stat().st_uid + 1)
+    path = str(tmp_path / "runs")
+    run([(CountingFact, {"path": path})])
+    assert not (home / ".cache").exists()
