@@ -144,13 +144,22 @@ def deploy_sandbox_host():
         # Last: the self-check records (and then keeps checking) the state every step above produced.
         conformance(settings.conformance_sections(), init, mtu=mtu[0])
 
+    def on_docker_at_run_time():
+        # pyinfra's API (the fleet tools) names an operation by its position in the host's list.
+        # One called while operations run would take the name of an operation another host has
+        # planned at that position, and run_ops would then run it again on this host ("Cannot
+        # complete an already complete operation"). A loop position of its own keeps these
+        # names apart; the CLI names operations by call site and is not affected.
+        for _ in host.loop(["at run time"]):
+            on_docker()
+
     if docker_running:
         on_docker()
     else:
         # dockerd did not answer at planning: the Docker facts these roles read cannot be gathered
         # yet. Planned and run once dockerd is up (pyinfra runs operations called during execution
         # right away), in the same run.
-        python.call(name="Deploy what runs on Docker, now that dockerd answers", function=on_docker)
+        python.call(name="Deploy what runs on Docker, now that dockerd answers", function=on_docker_at_run_time)
 
 
 # `pyinfra INVENTORY deploys/sandbox_host.py` executes this file: deploy. Imported (the fleet

@@ -8,7 +8,8 @@ In order, each step building on the last (pytest -x):
      hosts and keys reported, exit 3
   4. one host's dockerd made unable to restart: the rollout (canary 1, batches of 2) stops after
      that host's batch, the last batch untouched, exit 1
-  5. after the fix the same rollout completes (done hosts report no change), drift is clean
+  5. after the fix (dockerd left stopped) the same rollout completes (done hosts report no
+     change), drift is clean
 """
 
 from __future__ import annotations
@@ -113,10 +114,12 @@ def test_rollout_stops_after_the_failed_batch(hosts):
 
 def test_rerun_after_the_fix_completes_and_drift_is_clean(hosts):
     broken = hosts[1]
-    # The fix: dockerd can run again, and is started. (A host whose dockerd is down when the
-    # rollout plans it makes the deploy plan the Docker steps at run time, which pyinfra's API
-    # cannot share across a batch yet: README, known limits.)
-    on(broken, "chmod +x /usr/sbin/dockerd && systemctl reset-failed docker.service docker.socket; systemctl start docker")
+    # The fix: dockerd can run again, but is left stopped (socket too), so the rollout plans this
+    # host with dockerd down, in one batch with a healthy host: the deploy starts dockerd after
+    # its configuration and plans the Docker steps at run time, for this host alone.
+    on(broken, "chmod +x /usr/sbin/dockerd && systemctl stop docker.socket docker.service; "
+               "systemctl reset-failed docker.service docker.socket; true")
+    assert on(broken, "systemctl is-active docker.service || true").strip() != "active"
     code, report = sandbox_host("rollout", INVENTORY, "--canary", "1", "--batch", "2", "--markers", MARKERS)
     assert report["summary"] == {"done": len(hosts), "failed": 0, "untouched": 0}, report
     assert code == 0
