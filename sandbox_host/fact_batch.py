@@ -97,11 +97,21 @@ def keepable(item: dict) -> bool:
             and not any(connector.get(name) for name in _SECRET_CONNECTOR))
 
 
+def _trusted(path: Path) -> bool:
+    """The list and its folder are this user's and nobody else can write them: the list names
+    commands this run sends to the host (as this user, maybe root)."""
+    try:
+        return all(p.stat().st_uid == os.geteuid() and not p.stat().st_mode & 0o022 for p in (path, path.parent))
+    except OSError:
+        return False
+
+
 def load_list(host_name: str) -> list[dict]:
-    """The saved list, or [] when there is none or it is not one this version wrote."""
+    """The saved list, or [] when there is none, it is not one this version wrote, or another
+    user could have written it."""
     path = list_path(host_name)
     try:
-        data = json.loads(path.read_text()) if path else None
+        data = json.loads(path.read_text()) if path and _trusted(path) else None
     except (OSError, ValueError):
         return []
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("facts"), list):
@@ -176,8 +186,14 @@ def _lines(text: str) -> list[str]:
     return parts[:-1] if parts[-1] == "" else parts
 
 
+# Where the facts a list may name come from: this package's and pyinfra's own fact modules.
+_FACT_MODULES = ("sandbox_host.", "pyinfra.facts.")
+
+
 def _resolve(item: dict, state, host):
     """(fact instance, command) for a saved entry, or None when it is not safe to batch now."""
+    if not str(item["module"]).startswith(_FACT_MODULES):
+        return None
     try:
         cls = getattr(importlib.import_module(item["module"]), item["fact"])
     except (ImportError, AttributeError, ValueError, TypeError):

@@ -5,6 +5,8 @@ Driven through pyinfra's real API on the @local host, as test_fact_memo.py is: C
 answer says how many times its command really ran.
 """
 
+import json
+
 import pytest
 from pyinfra.api import Config, Inventory, MaskString, QuoteString, State, StringCommand
 from pyinfra.api.connect import connect_all
@@ -69,6 +71,8 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(fact_batch, "_primed", [])
     monkeypatch.setattr(fact_batch.atexit, "register", lambda fn: None)
+    # This file's facts may be batched too (the list names only the package's and pyinfra's).
+    monkeypatch.setattr(fact_batch, "_FACT_MODULES", (*fact_batch._FACT_MODULES, __name__))
 
 
 def run(facts, before=None):
@@ -164,6 +168,30 @@ def test_a_list_this_version_did_not_write_is_ignored(content, tmp_path):
     path.write_text(content)
     host = new_host()
     assert fact_batch.prime(host) == 0
+
+
+def test_a_list_naming_another_module_imports_nothing(tmp_path):
+    import sys
+
+    path = fact_batch.list_path("@local")
+    path.parent.mkdir(parents=True, mode=0o700)
+    entry = {"module": "antigravity", "fact": "FactBase", "args": {}, "connector": {}}
+    path.write_text(json.dumps({"version": 1, "facts": [entry]}))
+    path.chmod(0o600)
+    assert fact_batch.prime(new_host()) == 0
+    assert "antigravity" not in sys.modules
+
+
+def test_a_list_others_could_write_is_not_read(tmp_path):
+    path = str(tmp_path / "runs")
+    run([(CountingFact, {"path": path})])
+    fact_batch.list_path("@local").chmod(0o622)
+    seeded, _ = run([(CountingFact, {"path": path})])
+    assert seeded == 0
+    fact_batch.list_path("@local").chmod(0o600)
+    fact_batch.list_path("@local").parent.chmod(0o777)
+    seeded, _ = run([(CountingFact, {"path": path})])
+    assert seeded == 0
 
 
 def test_off_switch(tmp_path, monkeypatch):
