@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -557,6 +558,41 @@ def running(docker: Docker, name: str) -> bool:
     return docker.out(["inspect", "--format", "{{.State.Running}}", name], check=False) == "true"
 
 
+# With live-restore a container keeps running through a dockerd restart, but its lookups go to
+# dockerd's embedded DNS as it was and hang until the container restarts (measured on the egress
+# proxy, which the deploy restarts by age; README "Known limits"). The launcher does the same for
+# the user's credential gateway, which resolves the API host per request.
+DOCKERD_PIDFILE = "/var/run/docker.pid"
+
+
+def dockerd_started_at(pidfile: str = DOCKERD_PIDFILE, proc: str = "/proc") -> float | None:
+    """When the running dockerd started (seconds since the epoch), from its pid file and
+    /proc/PID/stat (field 22: clock ticks after boot); None where that cannot be read."""
+    try:
+        pid = int(Path(pidfile).read_text().strip())
+        # After "(comm)" the fields start at the 3rd: the 22nd is index 19.
+        after_boot = int(Path(proc, str(pid), "stat").read_text().rsplit(")", 1)[1].split()[19])
+        boot = next(int(line.split()[1]) for line in Path(proc, "stat").read_text().splitlines()
+                    if line.startswith("btime "))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+    return boot + after_boot / os.sysconf("SC_CLK_TCK")
+
+
+def ran_through_dockerd_restart(docker: Docker, name: str, dockerd_start: float | None) -> bool:
+    """Whether the running container NAME started before the running dockerd did."""
+    if dockerd_start is None:
+        return False
+    started = docker.out(["inspect", "--format", "{{.State.Running}} {{.State.StartedAt}}", name], check=False)
+    state, _, stamp = started.partition(" ")
+    try:
+        since = datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return False
+    # A second of slack: the pid file's process start is counted in clock ticks, StartedAt later.
+    return state == "true" and since < dockerd_start - 1
+
+
 def tty_flags() -> list[str]:
     return ["--interactive", "--tty"] if sys.stdin.isatty() and sys.stdout.isatty() else ["--interactive"]
 
@@ -905,7 +941,8 @@ def gateway_create_args(gw: dict, name: str, ip: str, uid: int) -> list[str]:
 
 def ensure_gateway(docker: Docker, gw: dict, uid: int, stored: tuple[str, str], restart: bool) -> GatewayRoute:
     """The user's gateway running as configured (recreated when its image or settings changed,
-    restarted when its credential did, so nginx reads it again), answering on its port."""
+    restarted when its credential did, so nginx reads it again, or when it ran through a dockerd
+    restart, so its lookups work again), answering on its port."""
     name = gateway_name(gw, uid)
     ip = gateway_ip(docker, gw, name)
     create = gateway_create_args(gw, name, ip, uid)
@@ -918,7 +955,7 @@ def ensure_gateway(docker: Docker, gw: dict, uid: int, stored: tuple[str, str], 
         docker.run(["create", "--label", f"{GATEWAY_SPEC_LABEL}={spec}", *create])
         docker.run(["network", "connect", gw["egress_network"], name])
         docker.run(["start", name])
-    elif restart:
+    elif restart or ran_through_dockerd_restart(docker, name, dockerd_started_at()):
         docker.run(["restart", name])
     elif not running(docker, name):
         docker.run(["start", name])

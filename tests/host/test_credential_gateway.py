@@ -171,3 +171,22 @@ def test_credential_that_would_inject_nginx_config_is_refused(host, settings, la
         done = host.run(f"printf '%s' {shlex.quote(bad)} | docker run --rm -i --network none"
                         f" --entrypoint gateway-credential {image} install api-key")
         assert done.rc == 2, (bad, done.stdout, done.stderr)
+
+
+@pytest.mark.mutates
+def test_a_gateway_that_ran_through_a_dockerd_restart_is_restarted_by_the_launcher(host, settings, lab):
+    """With live-restore the gateway keeps running through a hand restart of dockerd, resolving
+    through a stale DNS mapping; the launcher's next run restarts it (once) and the agent's
+    request goes through."""
+    started = f"docker inspect --format '{{{{.State.StartedAt}}}}' {lab['gateway']}"
+    before = sh(host, started).stdout.strip()
+    sh(host, "systemctl restart docker && timeout 60 sh -c 'until docker info >/dev/null 2>&1; do sleep 1; done'")
+    assert sh(host, started).stdout.strip() == before  # live-restore: the same process runs on
+    done = launcher(host, "run", PROJECT, "--", "bash", "-c", ASK_GATEWAY, env="")
+    assert "standin-reply-ok" in done.stdout, done.stdout + done.stderr
+    after = sh(host, started).stdout.strip()
+    assert after != before
+    launcher(host, "run", PROJECT, "--", "true", env="")
+    assert sh(host, started).stdout.strip() == after  # started after dockerd now: left alone
+    # As the deploy would: the egress proxy ran through the restart too (later checks use it).
+    sh(host, f"docker restart {settings.egress_proxy.container_name}")

@@ -176,3 +176,38 @@ def test_gateway_ip_range_follows_a_custom_internal_subnet():
     config = HostConfig(sandbox_network={"internal_subnet": "10.99.0.0/24", "proxy_ip": "10.99.0.2"})
     assert config.sandbox_network.gateway_range() == "10.99.0.224/27"
     assert config.cross_checks() == []
+
+
+def fake_proc(tmp_path, pid=4242, ticks_after_boot=1_000 * 100, boot=1_700_000_000):
+    """A pid file and /proc for a dockerd started TICKS after BOOT (comm with spaces and a ')')."""
+    proc = tmp_path / "proc"
+    (proc / str(pid)).mkdir(parents=True)
+    fields = ["S"] + ["0"] * 18 + [str(ticks_after_boot), "0", "0"]
+    (proc / str(pid) / "stat").write_text(f"{pid} (docker d) x) " + " ".join(fields) + "\n")
+    (proc / "stat").write_text(f"cpu 1 2 3\nbtime {boot}\nprocesses 9\n")
+    pidfile = tmp_path / "docker.pid"
+    pidfile.write_text(f"{pid}\n")
+    return str(pidfile), str(proc)
+
+
+def test_dockerd_start_comes_from_its_pid_file_and_proc(tmp_path):
+    pidfile, proc = fake_proc(tmp_path)
+    ticks = sandbox.os.sysconf("SC_CLK_TCK")
+    assert sandbox.dockerd_started_at(pidfile, proc) == 1_700_000_000 + 100_000 / ticks
+    assert sandbox.dockerd_started_at(str(tmp_path / "none.pid"), proc) is None
+    (tmp_path / "docker.pid").write_text("not a pid\n")
+    assert sandbox.dockerd_started_at(pidfile, proc) is None
+
+
+@pytest.mark.parametrize("state, started, stale", [
+    ("true", "2023-11-14T22:00:00.5Z", True),     # started before dockerd (22:13:20 UTC)
+    ("true", "2023-11-14T22:13:20.9Z", False),    # started with it (within the second of slack)
+    ("true", "2023-11-14T23:00:00Z", False),      # started after it
+    ("false", "2023-11-14T22:00:00Z", False),     # not running: started (and so resolved anew) later
+    ("true", "", False),                          # no such container / unreadable
+])
+def test_a_gateway_that_ran_through_a_dockerd_restart_is_restarted(state, started, stale):
+    dockerd_start = 1_700_000_000.0  # 2023-11-14T22:13:20Z
+    docker = FakeDocker({"inspect --format {{.State.Running}} {{.State.StartedAt}}": (0, f"{state} {started}", "")})
+    assert sandbox.ran_through_dockerd_restart(docker, "gw", dockerd_start) is stale
+    assert sandbox.ran_through_dockerd_restart(docker, "gw", None) is False
