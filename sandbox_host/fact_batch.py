@@ -9,8 +9,9 @@ all of them as one command (files/fact-batch.sh) and seeds the memo with each on
 
 The list decides only *which* facts are read early; every value is read in this run, from the
 host, by the fact's own command and ``process()``, exactly as pyinfra's ``get_fact`` would read
-it. Anything not certain is left to the fact's own command later: a command that failed, that
-printed the missing-command marker, that pyinfra could not process, a fact with its own shell
+it. Anything not certain is left to the fact's own command later: a command that failed, a
+missing tool while operations run (while they are planned pyinfra answers the fact's default, and
+so does the batch), output that pyinfra could not process, a fact with its own shell
 or preconditions, or everything when the batch itself failed or timed out. An entry the deploy
 no longer asks costs one command inside the batch; one it newly asks runs as before and is in the
 next list. The memo (fact_memo.py) drops the seeded values with the rest as soon as the host
@@ -34,6 +35,7 @@ from pathlib import Path
 from pyinfra.api import FactBase
 from pyinfra.api.command import StringCommand
 from pyinfra.api.facts import _MISSING_COMMAND_MARKER
+from pyinfra.api.state import StateStage
 from pyinfra.api.exceptions import FactProcessError
 
 from sandbox_host import fact_memo
@@ -244,7 +246,17 @@ def _run_group(host, connector: dict, items, memo) -> int:
         return 0
     seeded = 0
     for (item, fact, _), (code, lines) in zip(items, split_outputs(output.stdout_lines, nonce)):
-        if code != 0 or lines == [_MISSING_COMMAND_MARKER]:
+        if code != 0:
+            continue
+        if lines == [_MISSING_COMMAND_MARKER]:
+            # The tool is not installed. While operations are planned pyinfra answers the fact's
+            # default, silently (the tool may be installed by an earlier operation); while they
+            # run it warns, and pyinfra v4 will raise: that case is left to the fact's own call.
+            if host.state.current_stage == StateStage.Execute:
+                continue
+            memo.seed_key(fact_memo.key_of(item["module"], item["fact"], item["args"], connector), fact.default(),
+                          entry=item)
+            seeded += 1
             continue
         try:
             value = fact.process(lines) if lines else fact.default()

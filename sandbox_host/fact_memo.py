@@ -164,5 +164,9 @@ def seed(host, cls, value, *args, **kwargs) -> bool:
     if not _installed:
         return False
     memo = memo_of(host)
-    memo.values[memo.key(host, cls, args, kwargs)] = value
+    key = memo.key(host, cls, args, kwargs)
+    memo.values[key] = value
+    # Answered by this reader from now on: not a read for fact_batch.py's next list (which would
+    # otherwise read it one by one next time, the very commands this reader saves).
+    memo.batched.pop(key, None)
     return True

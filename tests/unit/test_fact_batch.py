@@ -11,6 +11,7 @@ import pytest
 from pyinfra.api import Config, Inventory, MaskString, QuoteString, State, StringCommand
 from pyinfra.api.connect import connect_all
 from pyinfra.api.facts import FactBase
+from pyinfra.api.state import StateStage
 
 from sandbox_host import fact_batch, fact_memo
 
@@ -121,11 +122,19 @@ def test_failed_and_missing_command_facts_are_left_to_their_own_command(tmp_path
     assert saved == ["FailingFact", "MissingToolFact", "CountingFact"]
 
     host = new_host()
-    assert fact_batch.prime(host) == 1  # only CountingFact's value was certain
+    # CountingFact's value, and MissingToolFact's default: what pyinfra answers while operations
+    # are planned (this stage) when the tool is missing.
+    assert fact_batch.prime(host) == 2
     assert (tmp_path / "failing").read_text() == "x\nx\n"  # it ran in the batch ...
     host.get_fact(FailingFact, _ignore_errors=True, path=str(tmp_path / "failing"))
     assert (tmp_path / "failing").read_text() == "x\nx\nx\n"  # ... and again by itself, as pyinfra reads it
     assert host.get_fact(CountingFact, path=path) == {"runs": 2}
+    assert host.get_fact(MissingToolFact, path=str(tmp_path / "m")) is None
+
+    # While operations run, pyinfra warns about a missing tool (v4 raises): left to the fact.
+    host = new_host()
+    host.state.current_stage = StateStage.Execute
+    assert fact_batch.prime(host) == 1
 
 
 def test_a_change_forgets_the_batched_values(tmp_path):
@@ -227,3 +236,18 @@ def test_a_home_of_another_user_gets_no_list(tmp_path, monkeypatch):
     path = str(tmp_path / "runs")
     run([(CountingFact, {"path": path})])
     assert not (home / ".cache").exists()
+
+
+def test_a_fact_another_batched_reader_answers_leaves_the_list(tmp_path):
+    # docker_prefetch answers single-object Docker facts from one `docker inspect`: once it does,
+    # the batch need not read them one by one again (they were in the list from a run where the
+    # prefetch's answer was gone, e.g. after a change).
+    path = str(tmp_path / "runs")
+    run([(CountingFact, {"path": path}), (PrintedFact, {"text": "a"})])
+
+    def prefetched(host):
+        fact_memo.seed(host, PrintedFact, ["from the prefetch"], text="a")
+
+    _, answers = run([(CountingFact, {"path": path}), (PrintedFact, {"text": "a"})], before=prefetched)
+    assert answers[1] == ["from the prefetch"]
+    assert [item["fact"] for item in fact_batch.load_list("@local")] == ["CountingFact"]
