@@ -96,7 +96,10 @@ def keepable(item: dict) -> bool:
     plain JSON values, and no connector argument that may hold a secret."""
     connector = item["connector"]
     return ("." not in item["fact"] and _plain(item["args"]) and _plain(connector)
-            and not any(connector.get(name) for name in _SECRET_CONNECTOR))
+            and not any(connector.get(name) for name in _SECRET_CONNECTOR)
+            # The batch evaluates commands with sh, and reads plain lines: a read that asked for
+            # another shell or a terminal (output with "\r") is not batched.
+            and connector.get("_shell_executable") in (None, "sh") and not connector.get("_get_pty"))
 
 
 def _trusted(path: Path) -> bool:

@@ -251,3 +251,13 @@ def test_a_fact_another_batched_reader_answers_leaves_the_list(tmp_path):
     _, answers = run([(CountingFact, {"path": path}), (PrintedFact, {"text": "a"})], before=prefetched)
     assert answers[1] == ["from the prefetch"]
     assert [item["fact"] for item in fact_batch.load_list("@local")] == ["CountingFact"]
+
+
+def test_reads_with_another_shell_or_a_terminal_are_not_batched(tmp_path):
+    host = new_host()
+    fact_batch.prime(host)
+    host.get_fact(PrintedFact, text="bash", _shell_executable="bash")
+    host.get_fact(PrintedFact, text="pty", _get_pty=True)
+    host.get_fact(PrintedFact, text="plain")
+    fact_batch.save_all()
+    assert [item["args"]["text"] for item in fact_batch.load_list("@local")] == ["plain"]
