@@ -56,8 +56,12 @@ class FactMemo:
         # and again inside an operation with the same effective arguments is one command.
         merged = {**(host.current_op_global_arguments or {}), **kwargs}
         # Resolving costs ~1 ms (every global argument, from every source) and a deploy asks ~80
-        # facts per host: the same operation and deploy arguments resolve the same way for a host.
-        asked = repr((sorted(merged.items()), sorted((host.current_deploy_kwargs or {}).items())))
+        # facts per host. pyinfra resolves each argument from its own sources only (the call,
+        # the deploy's arguments, host data, config), so the connector arguments given by the
+        # call and the deploy decide the result for a host.
+        deploy_kwargs = host.current_deploy_kwargs or {}
+        asked = repr(([(k, merged[k]) for k in CONNECTOR_ARGUMENT_KEYS if k in merged],
+                      [(k, deploy_kwargs[k]) for k in CONNECTOR_ARGUMENT_KEYS if k in deploy_kwargs]))
         if asked not in self.resolved:
             resolved, _ = pop_global_arguments(host.state, host, dict(merged))
             self.resolved[asked] = ({k: resolved[k] for k in CONNECTOR_ARGUMENT_KEYS if k in resolved},
