@@ -29,10 +29,16 @@ if ((EUID == 0)) && [[ -n ${SUDO_USER:-} && $SUDO_USER != root && "$(stat -c %U 
 fi
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
 # An install with extras covers the plain one too.
+# Byte-code for the checkout's own modules (the install is editable), made here as the checkout's
+# owner: a deploy run through sudo writes none (deploy-local.sh), and would otherwise compile
+# ~100 modules from source on every run. Up-to-date files are skipped, so this costs little.
+compile_checkout() { .venv/bin/python -m compileall -q sandbox_host roles deploys >/dev/null || true; }
 if [[ -f $stamp ]] && { [[ "$(cat "$stamp")" == "$want" ]] || [[ -z $extras && "$(cut -d' ' -f1 "$stamp")" == "${want%% *}" ]]; }; then
+  compile_checkout
   exit 0
 fi
 echo "installing sandbox-host into .venv ($target)"
 .venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/pip install -q -e "$target"
 echo "$want" >"$stamp"
+compile_checkout
