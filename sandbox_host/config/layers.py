@@ -93,9 +93,13 @@ def _as_dirs(directory: Path | list[Path] | None) -> list[Path]:
     return [directory] if isinstance(directory, Path) else list(directory)
 
 
+# libyaml's safe loader where PyYAML was built with it (several times faster; same documents).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        loaded = yaml.safe_load(path.read_text()) or {}
+        loaded = yaml.load(path.read_text(), Loader=_SAFE_LOADER) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(loaded, dict):
