@@ -34,7 +34,7 @@ from pathlib import Path
 
 from pyinfra.api import FactBase
 from pyinfra.api.command import StringCommand
-from pyinfra.api.facts import _MISSING_COMMAND_MARKER
+from pyinfra.api.facts import _MISSING_COMMAND_MARKER, _make_command
 from pyinfra.api.state import StateStage
 from pyinfra.api.exceptions import FactProcessError
 
@@ -145,8 +145,8 @@ def save_list(host_name: str, entries: list[dict]) -> None:
 
 
 def _command_text(attribute, named: dict) -> str | None:
-    """A fact's command() or requires_command() as pyinfra builds it (a callable or a value)."""
-    value = attribute(**named) if callable(attribute) else attribute
+    """A fact's command() or requires_command(), built by pyinfra's own helper, as text."""
+    value = _make_command(attribute, dict(named))  # a copy: the helper pops "self" from it
     if value is None or value == "":
         return None
     return value.get_raw_value() if isinstance(value, StringCommand) else str(value)
